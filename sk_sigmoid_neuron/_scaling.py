@@ -1,0 +1,87 @@
+"""Target scaling: the user's ``y`` to the sigmoid's range [0, 1] and back."""
+
+import numpy as np
+
+
+def _fmt(v):
+    return f"{v:.6g}"
+
+
+def target_range(y, sample_weight, target_scaling):
+    """``(lo, hi)`` per output, each of shape (n_outputs,), as float64.
+
+    ``y`` has shape (n_samples, n_outputs). Records with weight 0 take no part.
+    """
+    n_outputs = y.shape[1]
+    if isinstance(target_scaling, str):  # "minmax"
+        yp = y if sample_weight is None else y[sample_weight > 0]
+        return yp.min(axis=0).astype(np.float64), yp.max(axis=0).astype(np.float64)
+    if target_scaling is None:
+        low, high = 0.0, 1.0
+    else:
+        low, high = (float(v) for v in target_scaling)
+    return np.full(n_outputs, low), np.full(n_outputs, high)
+
+
+def check_target_range(y, sample_weight, lo, hi, target_scaling, *, partial=False):
+    """Raise a ValueError that names the range and the fix if ``y`` leaves it."""
+    yp = y if sample_weight is None else y[sample_weight > 0]
+    if yp.size == 0:
+        return
+    ymin, ymax = yp.min(axis=0), yp.max(axis=0)
+    bad = (ymin < lo) | (ymax > hi)
+    if not bad.any():
+        return
+    j = int(np.flatnonzero(bad)[0])
+    seen = f"[{_fmt(ymin[j])}, {_fmt(ymax[j])}]"
+    allowed = f"[{_fmt(lo[j])}, {_fmt(hi[j])}]"
+    where = f" (output {j})" if y.shape[1] > 1 else ""
+    if partial and isinstance(target_scaling, str):
+        raise ValueError(
+            f"y has values in {seen}{where} outside the range {allowed} that "
+            "target_scaling='minmax' learned from the first partial_fit batch. "
+            "Pass target_scaling=(low, high) with bounds that hold for the "
+            "whole stream."
+        )
+    if target_scaling is None:
+        raise ValueError(
+            f"y has values in {seen}{where} but target_scaling=None needs "
+            "[0, 1]; use target_scaling='minmax' or (low, high)."
+        )
+    raise ValueError(
+        f"y has values in {seen}{where} outside target_scaling={allowed}; "
+        "widen (low, high) or use target_scaling='minmax'."
+    )
+
+
+def check_target_scaling(target_scaling):
+    """Validate a ``(low, high)`` tuple (the parameter constraints check the rest)."""
+    if target_scaling is None or isinstance(target_scaling, str):
+        return
+    try:
+        low, high = (float(v) for v in target_scaling)
+    except (TypeError, ValueError):
+        raise ValueError(
+            "target_scaling must be 'minmax', None or a (low, high) pair of "
+            f"numbers; got {target_scaling!r}."
+        ) from None
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"target_scaling=(low, high) needs finite low < high; got {target_scaling!r}."
+        )
+
+
+def to_unit(y, lo, hi, dtype):
+    """Targets ``t`` in [0, 1] (a constant output maps to 0.5)."""
+    span = hi - lo
+    const = span == 0
+    t = (y - lo) / np.where(const, 1.0, span)
+    t[:, const] = 0.5
+    return np.clip(t, 0.0, 1.0).astype(dtype, copy=False)
+
+
+def from_unit(y_unit, lo, hi):
+    """Predictions in the user's units: ``lo + ŷ (hi - lo)``, in ŷ's dtype."""
+    dtype = y_unit.dtype
+    span = (hi - lo).astype(dtype)
+    return y_unit * span + lo.astype(dtype)
