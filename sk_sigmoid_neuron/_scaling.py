@@ -67,7 +67,8 @@ def check_target_scaling(target_scaling):
         ) from None
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise ValueError(
-            f"target_scaling=(low, high) needs finite low < high; got {target_scaling!r}."
+            "target_scaling=(low, high) needs finite low < high; got "
+            f"{target_scaling!r}."
         )
 
 

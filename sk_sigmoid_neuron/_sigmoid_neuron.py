@@ -234,7 +234,9 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
             Fitted estimator.
         """
         with _unchanged_on_error(self):
-            X, Y, sw, y_ndim = self._validate_training_data(X, y, sample_weight, reset=True)
+            X, Y, sw, y_ndim = self._validate_training_data(
+                X, y, sample_weight, reset=True
+            )
             lo, hi = self._learn_target_range(Y, sw)
             T = _scaling.to_unit(Y, lo, hi, X.dtype)
             coef, intercept, curve = self._start(X, Y, coef_init, intercept_init)
@@ -272,7 +274,9 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
         """
         first = not hasattr(self, "coef_")
         with _unchanged_on_error(self):
-            X, Y, sw, y_ndim = self._validate_training_data(X, y, sample_weight, reset=first)
+            X, Y, sw, y_ndim = self._validate_training_data(
+                X, y, sample_weight, reset=first
+            )
             if first:
                 lo, hi = self._learn_target_range(Y, sw)
                 coef, intercept, curve = self._start(X, Y, None, None)
@@ -307,9 +311,7 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
             Predictions in the units of ``y``, in X's float dtype.
         """
         check_is_fitted(self)
-        X = validate_data(
-            self, X, reset=False, accept_sparse=_SPARSE, dtype=_DTYPES
-        )
+        X = validate_data(self, X, reset=False, accept_sparse=_SPARSE, dtype=_DTYPES)
         coef, intercept = self._coef_2d()
         y_unit = predict_unit(
             X, coef.astype(X.dtype, copy=False), intercept.astype(X.dtype)
@@ -372,9 +374,7 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
             w = rng.normal(0.0, 1.0 / np.sqrt(n_features), size=n_features)
             coef = np.tile(w, (n_outputs, 1)).astype(dtype)
         else:
-            coef = _check_init(
-                coef_init, (n_outputs, n_features), "coef_init", dtype
-            )
+            coef = _check_init(coef_init, (n_outputs, n_features), "coef_init", dtype)
         if intercept_init is None:
             intercept = np.zeros(n_outputs, dtype=dtype)
         else:
@@ -409,10 +409,14 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
                 curve.append(loss)
                 monitored = loss
                 if val is not None:
-                    monitored = float(mean_loss(*val, *kernel.get_params(), self.loss))
+                    monitored = float(
+                        mean_loss(*val, *kernel.get_params(), self.loss).mean()
+                    )
                     val_curve.append(monitored)
                 if self.verbose and (epoch % cadence == 0 or epoch == self.epochs):
-                    extra = "" if val is None else f", validation loss = {monitored:.8g}"
+                    extra = (
+                        "" if val is None else f", validation loss = {monitored:.8g}"
+                    )
                     print(f"Epoch {len(curve)}, loss = {loss:.8g}{extra}")
                 if stopping:
                     no_change = no_change + 1 if monitored > best - tol else 0
@@ -432,6 +436,7 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
                 f"{self.n_iter_no_change} of epochs={self.epochs}; increase epochs "
                 "(or learnrate) for convergence.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         if stopped and self.verbose:
             print(f"Stopped after epoch {len(curve)}: no improvement by tol={tol:g}.")
@@ -448,15 +453,18 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
 
     def _kernel(self, X, T, sw):
         n_outputs = T.shape[1]
-        return EpochKernel(
-            X,
-            T,
-            sw,
-            np.full(n_outputs, self.learnrate),
-            fit_intercept=self.fit_intercept,
-            loss=self.loss,
-            alpha=self.alpha,
-        )
+        # overflow while folding the step into X shows up as non-finite weights,
+        # which _check_finite reports in the user's terms
+        with np.errstate(over="ignore", invalid="ignore"):
+            return EpochKernel(
+                X,
+                T,
+                sw,
+                np.full(n_outputs, self.learnrate),
+                fit_intercept=self.fit_intercept,
+                loss=self.loss,
+                alpha=self.alpha,
+            )
 
     def _set_fitted(self, coef, intercept, lo, hi, curve, y_ndim):
         if y_ndim == 1:
