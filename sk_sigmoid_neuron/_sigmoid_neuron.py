@@ -436,7 +436,7 @@ class SigmoidNeuronRegressor(RegressorMixin, BaseEstimator):
                 f"{self.n_iter_no_change} of epochs={self.epochs}; increase epochs "
                 "(or learnrate) for convergence.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=2,
             )
         if stopped and self.verbose:
             print(f"Stopped after epoch {len(curve)}: no improvement by tol={tol:g}.")
