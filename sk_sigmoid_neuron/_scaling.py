@@ -15,7 +15,18 @@ def target_range(y, sample_weight, target_scaling):
     n_outputs = y.shape[1]
     if isinstance(target_scaling, str):  # "minmax"
         yp = y if sample_weight is None else y[sample_weight > 0]
-        return yp.min(axis=0).astype(np.float64), yp.max(axis=0).astype(np.float64)
+        lo, hi = yp.min(axis=0).astype(np.float64), yp.max(axis=0).astype(np.float64)
+        with np.errstate(over="ignore"):
+            wide = ~np.isfinite(hi - lo)
+        if wide.any():
+            j = int(np.flatnonzero(wide)[0])
+            where = f" (output {j})" if n_outputs > 1 else ""
+            raise ValueError(
+                f"y has values in [{_fmt(lo[j])}, {_fmt(hi[j])}]{where}, a range "
+                "wider than the largest float64; rescale y (for example divide "
+                "it by 1e10) before fitting."
+            )
+        return lo, hi
     if target_scaling is None:
         low, high = 0.0, 1.0
     else:
@@ -70,19 +81,39 @@ def check_target_scaling(target_scaling):
             "target_scaling=(low, high) needs finite low < high; got "
             f"{target_scaling!r}."
         )
+    if not np.isfinite(high - low):  # Python floats: inf, no warning
+        raise ValueError(
+            f"target_scaling={target_scaling!r} is wider than the largest "
+            "float64 (high - low overflows); rescale y and the bounds."
+        )
 
 
 def to_unit(y, lo, hi, dtype):
     """Targets ``t`` in [0, 1] (a constant output maps to 0.5)."""
     span = hi - lo
     const = span == 0
-    t = (y - lo) / np.where(const, 1.0, span)
+    # only a record with weight 0 can lie so far outside [lo, hi] that y - lo
+    # overflows; it takes no part, and the clip keeps its t finite
+    # in place on one temporary: the fit's peak memory above X is a few
+    # copies of y, so no more of them than needed
+    with np.errstate(over="ignore"):
+        t = np.subtract(y, lo, dtype=np.float64)
+        t /= np.where(const, 1.0, span)
     t[:, const] = 0.5
-    return np.clip(t, 0.0, 1.0).astype(dtype, copy=False)
+    np.clip(t, 0.0, 1.0, out=t)
+    return t.astype(dtype, copy=False)
 
 
 def from_unit(y_unit, lo, hi):
-    """Predictions in the user's units: ``lo + ŷ (hi - lo)``, in ŷ's dtype."""
+    """Predictions in the user's units: ``lo + ŷ (hi - lo)``, in ŷ's dtype.
+
+    float64 instead when the target range does not fit ŷ's dtype (float32
+    holds values up to 3.4e38), rather than infinite predictions.
+    """
     dtype = y_unit.dtype
-    span = (hi - lo).astype(dtype)
-    return y_unit * span + lo.astype(dtype)
+    span = hi - lo
+    largest = max(np.abs(lo).max(), np.abs(hi).max(), span.max())
+    if largest > np.finfo(dtype).max:
+        dtype = np.float64
+        y_unit = y_unit.astype(dtype)
+    return y_unit * span.astype(dtype) + lo.astype(dtype)

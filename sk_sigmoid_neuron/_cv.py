@@ -1,0 +1,636 @@
+"""SigmoidNeuronRegressorCV: the learnrate x epochs search in one pass per fold."""
+
+import warnings
+from inspect import signature
+from numbers import Integral, Number, Real
+
+import numpy as np
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics import check_scoring, get_scorer_names, r2_score
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import check_is_fitted
+
+from . import _scaling
+from ._gd import predict_unit
+from ._sigmoid_neuron import (
+    SigmoidNeuronRegressor,
+    _unchanged_on_error,
+    _validate_training_data,
+)
+
+# parameters passed on, unchanged, to every SigmoidNeuronRegressor the search fits
+_CORE_PARAMS = ("fit_intercept", "target_scaling", "loss", "alpha", "random_state")
+
+
+class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
+    r"""Sigmoid neuron with the learning rate and the number of epochs chosen by CV.
+
+    The same search as
+    ``GridSearchCV(SigmoidNeuronRegressor(...), {"learnrate": learnrates,
+    "epochs": epochs}, cv=cv, scoring=scoring)``, with the same scores, in a
+    fraction of the time. On each training part, all learning rates train at
+    once as one bank of neurons (one matrix update per epoch, from the start
+    :class:`SigmoidNeuronRegressor` would use), and every candidate epoch
+    count is a checkpoint on that one descent: after epoch :math:`e` the bank's
+    weights are exactly those of fits with ``epochs=e``, so the validation part
+    is scored there. The best ``(learnrate, epochs)`` by mean score, ties going
+    to the first candidate in the order of
+    ``ParameterGrid({"learnrate": learnrates, "epochs": epochs})``, is then
+    refitted on all the data.
+
+    Read more in the :ref:`User Guide <sigmoid_neuron_cv>`.
+
+    Parameters
+    ----------
+    learnrates : array-like of shape (n_learnrates,)
+        The learning rates to try (positive); by default
+        ``(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)``. They train
+        side by side, so a longer list costs less than proportionally more.
+
+    epochs : int or array-like of shape (n_epoch_counts,)
+        The epoch counts to try, by default ``(10, 30, 100, 300, 1000)``. An
+        int ``n`` means every count from 1 to ``n``. A fold costs
+        ``max(epochs)`` epochs of the bank, however many counts are listed.
+
+    cv : int, cross-validation generator or iterable, default=5
+        Determines the splits, as in :class:`~sklearn.model_selection.GridSearchCV`:
+        an int is the number of folds of a
+        :class:`~sklearn.model_selection.KFold`; a splitter or an iterable of
+        ``(train, test)`` index arrays is used as it is.
+
+    scoring : str, callable or None, default=None
+        The validation score, higher is better. None is the R2 of
+        :meth:`SigmoidNeuronRegressor.score`; a str names a scikit-learn
+        scorer (see :func:`~sklearn.metrics.get_scorer_names`); a callable
+        ``scorer(estimator, X, y)`` receives a fitted
+        :class:`SigmoidNeuronRegressor` of the candidate.
+
+    fit_intercept : bool, default=True
+        Passed to :class:`SigmoidNeuronRegressor`.
+
+    target_scaling : "minmax", None or tuple (low, high), default="minmax"
+        Passed to :class:`SigmoidNeuronRegressor`. With ``"minmax"`` each
+        training part maps its own range of ``y``, as its separate fit would.
+
+    loss : {"squared_error", "log_loss"}, default="squared_error"
+        Passed to :class:`SigmoidNeuronRegressor`.
+
+    alpha : float, default=0.0
+        Passed to :class:`SigmoidNeuronRegressor`.
+
+    random_state : int, RandomState instance or None, default=None
+        Passed to :class:`SigmoidNeuronRegressor`: each fit draws its start
+        from it as ``GridSearchCV``'s copies of the estimator would, so with
+        an int or a RandomState instance every fold and the final refit start
+        from the same weights. With None each fold draws its own start (shared
+        by the fold's candidates).
+
+    n_jobs : int, default=None
+        Number of folds computed in parallel (through joblib). None means 1
+        unless in a ``joblib.parallel_backend`` context; -1 means all
+        processors.
+
+    error_score : "raise" or float, default=np.nan
+        The score of a candidate whose weights become non-finite (a learning
+        rate too large for the data), as in ``GridSearchCV``: a number, with a
+        :class:`~sklearn.exceptions.FitFailedWarning`, or "raise" for an error.
+
+    Attributes
+    ----------
+    learnrate_ : float
+        The chosen learning rate.
+
+    epochs_ : int
+        The chosen number of epochs.
+
+    best_score_ : float
+        Mean cross-validated score of the chosen candidate.
+
+    best_params_ : dict
+        ``{"epochs": epochs_, "learnrate": learnrate_}``.
+
+    best_index_ : int
+        Index of the chosen candidate in ``cv_results_``.
+
+    best_estimator_ : SigmoidNeuronRegressor
+        The chosen candidate refitted on all the data (with ``sample_weight``).
+
+    cv_results_ : dict of numpy (masked) ndarrays
+        The keys and meaning of ``GridSearchCV.cv_results_`` for the grid
+        ``{"learnrate": learnrates, "epochs": epochs}``, in the same candidate
+        order: ``param_epochs``, ``param_learnrate`` (masked arrays),
+        ``params``, ``split{k}_test_score``, ``mean_test_score``,
+        ``std_test_score`` and ``rank_test_score``. There are no
+        ``*_fit_time`` or ``*_score_time`` keys: a fold's candidates share one
+        computation, so none has a time of its own.
+
+    n_splits_ : int
+        The number of cross-validation splits.
+
+    scorer_ : callable
+        The scorer used on the validation parts (the estimator's R2 ``score``
+        when ``scoring=None``).
+
+    coef_ : ndarray of shape (n_features,) or (n_outputs, n_features)
+        ``best_estimator_.coef_``.
+
+    intercept_ : float or ndarray of shape (n_outputs,)
+        ``best_estimator_.intercept_``.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    SigmoidNeuronRegressor : The estimator whose learnrate and epochs are chosen.
+    sklearn.model_selection.GridSearchCV : The generic search this one equals.
+    sklearn.linear_model.RidgeCV : Ridge regression with built-in CV.
+
+    Notes
+    -----
+    ``fit(X, y, sample_weight=sw)`` does what ``GridSearchCV`` (scikit-learn
+    1.7 and later) does with ``sample_weight``: each training part is fitted
+    with its weights, and each validation part is scored with its weights when
+    the scorer accepts ``sample_weight`` (R2 does; a UserWarning says when a
+    scorer does not). So zero weights remove records and integer weights
+    repeat them, in the search as in the fits.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sk_sigmoid_neuron import SigmoidNeuronRegressorCV
+    >>> X, y = make_regression(n_samples=100, n_features=3, noise=1.0,
+    ...                        random_state=0)
+    >>> model = SigmoidNeuronRegressorCV(
+    ...     learnrates=[0.3, 1.0, 3.0], epochs=[100, 300], random_state=0
+    ... ).fit(X, y)
+    >>> model.best_params_
+    {'epochs': 300, 'learnrate': 1.0}
+    >>> round(model.best_score_, 3)
+    0.984
+    """
+
+    _parameter_constraints: dict = {
+        "learnrates": ["array-like"],
+        "epochs": [
+            *SigmoidNeuronRegressor._parameter_constraints["epochs"],
+            "array-like",
+        ],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        **{
+            name: SigmoidNeuronRegressor._parameter_constraints[name]
+            for name in _CORE_PARAMS
+        },
+        "n_jobs": [Integral, None],
+        "error_score": [StrOptions({"raise"}), Real],
+    }
+
+    def __init__(
+        self,
+        learnrates=(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0),
+        epochs=(10, 30, 100, 300, 1000),
+        *,
+        cv=5,
+        scoring=None,
+        fit_intercept=True,
+        target_scaling="minmax",
+        loss="squared_error",
+        alpha=0.0,
+        random_state=None,
+        n_jobs=None,
+        error_score=np.nan,
+    ):
+        self.learnrates = learnrates
+        self.epochs = epochs
+        self.cv = cv
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.target_scaling = target_scaling
+        self.loss = loss
+        self.alpha = alpha
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.error_score = error_score
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None, *, groups=None):
+        """Search ``learnrates`` x ``epochs`` by CV, then refit the best on all data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, for the fits and for the validation scores
+            (see Notes).
+
+        groups : array-like of shape (n_samples,), default=None
+            Group labels for a group splitter given as ``cv`` (such as
+            :class:`~sklearn.model_selection.GroupKFold`).
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        with _unchanged_on_error(self):
+            learnrates, epoch_counts = self._check_grid()
+            core = clone(SigmoidNeuronRegressor(**self._core_params()))
+            Xv, Y, sw, y_ndim = _validate_training_data(self, X, y, sample_weight, True)
+            core._learn_target_range(Y, sw)  # the core's errors, before any fold
+            y_split = Y[:, 0] if y_ndim == 1 else Y
+            splits = list(check_cv(self.cv).split(Xv, y_split, groups))
+            scorer, weigh_scores = self._scorer(core, sw)
+            scores, failed = self._cross_validate(
+                core,
+                Xv,
+                Y,
+                sw,
+                splits,
+                learnrates,
+                epoch_counts,
+                scorer,
+                weigh_scores,
+                y_ndim,
+            )
+            self._check_failures(failed, learnrates)
+
+            # the candidates in the order of ParameterGrid, which sorts the keys
+            # ("epochs" < "learnrate") and varies the last one fastest
+            params = [
+                {"epochs": int(e), "learnrate": float(lr)}
+                for e in epoch_counts
+                for lr in learnrates
+            ]
+            self.cv_results_ = _cv_results(params, scores)
+            self.n_splits_ = len(splits)
+            self.best_index_ = int(self.cv_results_["rank_test_score"].argmin())
+            self.best_params_ = params[self.best_index_]
+            self.best_score_ = float(
+                self.cv_results_["mean_test_score"][self.best_index_]
+            )
+            self.learnrate_ = self.best_params_["learnrate"]
+            self.epochs_ = self.best_params_["epochs"]
+
+            self.best_estimator_ = clone(core).set_params(**self.best_params_)
+            self.best_estimator_.fit(X, y, sample_weight=sample_weight)
+            self.coef_ = self.best_estimator_.coef_
+            self.intercept_ = self.best_estimator_.intercept_
+        return self
+
+    def predict(self, X):
+        """Predict with ``best_estimator_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Samples.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions in the units of ``y``.
+        """
+        check_is_fitted(self)
+        return self.best_estimator_.predict(X)
+
+    @property
+    def scorer_(self):
+        """The scorer used on the validation parts.
+
+        Built from ``scoring`` on access rather than stored, so that a saved
+        model holds no scorer object (which skops would not load without the
+        user's trust).
+        """
+        check_is_fitted(self, "best_estimator_")
+        return check_scoring(self.best_estimator_, self.scoring)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.target_tags.multi_output = True
+        return tags
+
+    # -- helpers -----------------------------------------------------------
+    def _core_params(self):
+        return {name: getattr(self, name) for name in _CORE_PARAMS}
+
+    def _check_grid(self):
+        """``learnrates`` and the candidate epoch counts as 1-D arrays."""
+        try:
+            learnrates = np.asarray(self.learnrates, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "learnrates must be a list of positive numbers; got "
+                f"{self.learnrates!r}."
+            ) from None
+        if learnrates.ndim != 1 or learnrates.size == 0:
+            raise ValueError(
+                "learnrates must be a non-empty 1-D list of positive numbers; got "
+                f"shape {learnrates.shape}."
+            )
+        if not np.all(np.isfinite(learnrates) & (learnrates > 0)):
+            raise ValueError(
+                f"learnrates must all be positive and finite; got {self.learnrates!r}."
+            )
+        if isinstance(self.epochs, Integral):
+            return learnrates, np.arange(1, int(self.epochs) + 1)
+        epochs = np.asarray(self.epochs)
+        if epochs.ndim != 1 or epochs.size == 0:
+            raise ValueError(
+                "epochs must be an int or a non-empty 1-D list of epoch counts; "
+                f"got shape {epochs.shape}."
+            )
+        if epochs.dtype.kind not in "iu" or not np.all(epochs >= 1):
+            raise ValueError(
+                f"epochs must hold whole numbers >= 1 (epoch counts); got "
+                f"{self.epochs!r}. Pass integers, for example [100, 300, 1000]."
+            )
+        return learnrates, epochs.astype(np.int64)
+
+    def _scorer(self, core, sw):
+        """The scorer (None: R2, computed for the whole bank) and whether it
+        gets the validation weights (as in GridSearchCV, when it accepts them)."""
+        scorer = None if self.scoring is None else check_scoring(core, self.scoring)
+        if sw is None:
+            return scorer, False
+        if scorer is None or _accepts_sample_weight(scorer):
+            return scorer, True
+        warnings.warn(
+            f"The scoring {scorer} does not support sample_weight, so the "
+            "validation scores ignore the weights while the fits use them. Use a "
+            "scorer whose metric accepts sample_weight for weighted scores.",
+            UserWarning,
+            stacklevel=3,
+        )
+        return scorer, False
+
+    def _cross_validate(
+        self,
+        core,
+        X,
+        Y,
+        sw,
+        splits,
+        learnrates,
+        epoch_counts,
+        scorer,
+        weigh_scores,
+        y_ndim,
+    ):
+        """Scores and failures, each of shape (n_candidates, n_splits)."""
+        checkpoints = np.unique(epoch_counts)
+        search = dict(
+            learnrates=learnrates,
+            checkpoints=checkpoints,
+            scorer=scorer,
+            weigh_scores=weigh_scores,
+            y_ndim=y_ndim,
+            feature_names=getattr(self, "feature_names_in_", None),
+            error_score=self.error_score,
+        )
+        folds = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fold_scores)(clone(core), X, Y, sw, train, test, k, **search)
+            for k, (train, test) in enumerate(splits)
+        )
+        # a fold's (checkpoint, learnrate) table, flattened row by row, is in
+        # candidate order once its rows are those of epoch_counts
+        rows = np.searchsorted(checkpoints, epoch_counts)
+        scores = np.column_stack([s[rows].ravel() for s, _ in folds])
+        failed = np.column_stack([f[rows].ravel() for _, f in folds])
+        return scores, failed
+
+    def _check_failures(self, failed, learnrates):
+        """Warn or raise as GridSearchCV does about fits that failed."""
+        n_failed, n_fits = int(failed.sum()), failed.size
+        if not n_failed:
+            return
+        lr_index = np.flatnonzero(failed.any(axis=1)) % len(learnrates)
+        bad = [float(lr) for lr in learnrates[np.unique(lr_index)]]
+        detail = (
+            f"The weights became non-finite with learnrate in {bad}: too large "
+            "for this data. Use smaller learnrates, or scale X (for example with "
+            "sklearn.preprocessing.StandardScaler)."
+        )
+        if n_failed == n_fits:
+            raise ValueError(f"All the {n_fits} fits failed. {detail}")
+        warnings.warn(
+            f"{n_failed} fits failed out of a total of {n_fits}; their score is "
+            f"set to error_score={self.error_score}. {detail}",
+            FitFailedWarning,
+            stacklevel=3,
+        )
+
+
+class _Candidate(SigmoidNeuronRegressor):
+    """One fitted (learnrate, epochs) of a fold's bank, as a scorer sees it.
+
+    sklearn scorers call ``predict(X)`` (directly, or through ``score``) on the
+    validation part they are given; the bank computed those predictions for
+    all its neurons at once, so ``predict`` returns them for that very array
+    and computes as usual for any other.
+    """
+
+    @classmethod
+    def from_bank(
+        cls,
+        params,
+        coef,
+        intercept,
+        target_range,
+        curve,
+        y_ndim,
+        feature_names,
+        X_val,
+        y_pred_val,
+    ):
+        """The fitted estimator of one neuron group of the bank."""
+        candidate = cls(**params)
+        candidate._set_fitted(
+            coef, intercept, *target_range, curve.tolist(), y_ndim=y_ndim
+        )
+        candidate.validation_loss_curve_ = None
+        candidate.n_features_in_ = coef.shape[1]
+        if feature_names is not None:
+            candidate.feature_names_in_ = feature_names
+        candidate._X_val, candidate._y_pred_val = X_val, y_pred_val
+        return candidate
+
+    def predict(self, X):
+        if X is self._X_val:
+            return self._y_pred_val
+        return super().predict(X)
+
+
+def _fold_scores(
+    core,
+    X,
+    Y,
+    sw,
+    train,
+    test,
+    split,
+    *,
+    learnrates,
+    checkpoints,
+    scorer,
+    weigh_scores,
+    y_ndim,
+    feature_names,
+    error_score,
+):
+    """Scores of every (checkpoint, learnrate) on one split.
+
+    Returns ``scores`` and ``failed``, both of shape (n_checkpoints,
+    n_learnrates); ``failed`` marks candidates whose weights became
+    non-finite, scored ``error_score``.
+    """
+    X_tr, Y_tr = X[train], Y[train]
+    sw_tr = None if sw is None else sw[train]
+    if sw_tr is not None and not sw_tr.sum() > 0:
+        raise ValueError(
+            f"sample_weight sums to zero on the training part of CV split {split}; "
+            "every training part needs a record with positive weight. Use other "
+            "splits (cv) or check the weights."
+        )
+    # what SigmoidNeuronRegressor.fit does on this training part
+    lo, hi = core._learn_target_range(Y_tr, sw_tr)
+    T = _scaling.to_unit(Y_tr, lo, hi, X.dtype)
+    coef, intercept, _ = core._start(X_tr, Y_tr, None, None)
+
+    # the bank: neuron j * m + o is learning rate j, output o
+    n_lr, m = len(learnrates), Y.shape[1]
+    T_bank = T if m == 1 else np.tile(T, (1, n_lr))
+    lo_bank, hi_bank = np.tile(lo, n_lr), np.tile(hi, n_lr)
+    X_val, Y_val = X[test], Y[test]
+    y_val = Y_val[:, 0] if y_ndim == 1 else Y_val
+    score_kw = {"sample_weight": sw[test]} if weigh_scores else {}
+    if scorer is None:
+        y_val_bank = np.tile(Y_val, (1, n_lr))
+    else:
+        params = core.get_params()
+        curve = np.empty((checkpoints[-1], n_lr))  # loss curves, as loss_curve_
+
+    scores = np.empty((len(checkpoints), n_lr))
+    failed = np.zeros((len(checkpoints), n_lr), dtype=bool)
+    bad = np.zeros(n_lr, dtype=bool)
+    done = 0
+    with core._kernel(X_tr, T_bank, sw_tr, learnrate=np.repeat(learnrates, m)) as kern:
+        kern.set_params(np.tile(coef, (n_lr, 1)), np.tile(intercept, n_lr))
+        for c, epochs in enumerate(checkpoints):
+            losses = kern.run(int(epochs) - done)
+            done = int(epochs)
+            # a fit fails (for this and every later epoch count) once a loss
+            # or a weight is non-finite, as SigmoidNeuronRegressor.fit checks
+            finite = np.isfinite(losses).all(axis=0) & np.isfinite(kern.coef_aug).all(
+                axis=1
+            )
+            bad |= ~finite.reshape(n_lr, m).all(axis=1)
+            if bad.any() and isinstance(error_score, str):  # "raise"
+                lr = float(learnrates[np.flatnonzero(bad)[0]])
+                raise ValueError(
+                    f"The weights became non-finite within {done} epochs on CV "
+                    f"split {split}: learnrate={lr!r} is too large for this data. "
+                    "Remove it from learnrates, or scale X (for example with "
+                    "sklearn.preprocessing.StandardScaler); error_score=np.nan "
+                    "scores such candidates NaN instead."
+                )
+            failed[c] = bad
+            coef_k, intercept_k = kern.get_params()
+            with np.errstate(all="ignore"):
+                y_pred = _scaling.from_unit(
+                    predict_unit(X_val, coef_k, intercept_k), lo_bank, hi_bank
+                )
+            y_pred[:, np.repeat(bad, m)] = 0.0  # placeholders, scored error_score
+            if scorer is None:
+                # R2 of every neuron in one call; a candidate's score is the
+                # uniform average over its outputs, as in SigmoidNeuronRegressor.score
+                with np.errstate(all="ignore"):
+                    r2 = r2_score(
+                        y_val_bank, y_pred, multioutput="raw_values", **score_kw
+                    )
+                scores[c] = r2.reshape(n_lr, m).mean(axis=1)
+            else:
+                curve[done - len(losses) : done] = losses.reshape(-1, n_lr, m).mean(
+                    axis=2
+                )
+                for j in np.flatnonzero(~bad):
+                    group = slice(j * m, (j + 1) * m)
+                    pred = y_pred[:, group]
+                    cand = _Candidate.from_bank(
+                        {**params, "learnrate": float(learnrates[j]), "epochs": done},
+                        coef_k[group],
+                        intercept_k[group],
+                        (lo, hi),
+                        curve[:done, j],
+                        y_ndim,
+                        feature_names,
+                        X_val,
+                        pred[:, 0] if y_ndim == 1 else pred,
+                    )
+                    scores[c, j] = _check_score(scorer(cand, X_val, y_val, **score_kw))
+            if bad.any():
+                scores[c, bad] = error_score
+    return scores, failed
+
+
+def _check_score(score):
+    if not isinstance(score, Number):
+        raise ValueError(
+            f"scoring must return a number, got {score!r} ({type(score).__name__}) "
+            "instead; SigmoidNeuronRegressorCV takes one metric."
+        )
+    return float(score)
+
+
+def _accepts_sample_weight(scorer):
+    """Whether GridSearchCV would pass sample_weight to this scorer."""
+    accepts = getattr(scorer, "_accept_sample_weight", None)
+    if accepts is not None:
+        return accepts()
+    func = getattr(scorer, "_score_func", scorer)
+    return "sample_weight" in signature(func).parameters
+
+
+def _cv_results(params, scores):
+    """``cv_results_`` laid out as GridSearchCV's, from scores (candidates, splits)."""
+    n_candidates = len(params)
+    results = {}
+    for name in params[0]:
+        values = np.array([p[name] for p in params])
+        results[f"param_{name}"] = np.ma.MaskedArray(
+            values, mask=np.zeros(n_candidates, dtype=bool)
+        )
+    results["params"] = params
+    for k in range(scores.shape[1]):
+        results[f"split{k}_test_score"] = scores[:, k]
+    means = scores.mean(axis=1)
+    results["mean_test_score"] = means
+    results["std_test_score"] = np.sqrt(np.mean((scores - means[:, None]) ** 2, axis=1))
+    if not np.all(np.isfinite(means)):
+        warnings.warn(
+            f"One or more of the test scores are non-finite: {means}",
+            UserWarning,
+            stacklevel=3,
+        )
+    # ranks as GridSearchCV: NaN means tie with the worst, ties share the best rank
+    if np.isnan(means).all():
+        ranks = np.ones(n_candidates, dtype=np.int32)
+    else:
+        filled = np.where(np.isnan(means), np.nanmin(means) - 1, means)
+        ranks = rankdata(-filled, method="min").astype(np.int32)
+    results["rank_test_score"] = ranks
+    return results

@@ -1,0 +1,584 @@
+"""The epoch kernel: every path against the rule written one record at a time.
+
+Paths (``EpochKernel.path``): numpy "small" (X copied with the bias folded in),
+numpy "blocked" (cache blocks of leaves, threads), "sparse" (scipy), and the
+compiled "numba" path (small data: all epochs in one call; large data: leaves
+on threads). Thresholds are patched so that small data takes every path.
+"""
+
+import math
+import subprocess
+import sys
+import tracemalloc
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import sparse
+from scipy.special import expit
+
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
+from sk_sigmoid_neuron._gd import EpochKernel, apply_step, partial_sums
+
+
+def reference(X, T, s, learnrate, W, b, epochs, loss, alpha, fit_intercept):
+    """The rule of SPEC.md for k neurons, one record and one neuron at a time.
+
+    ``T`` has one column (shared by the neurons) or one per neuron. Returns
+    the weights, the biases and the loss at the start of each epoch.
+    """
+    X = np.asarray(X.toarray() if sparse.issparse(X) else X, dtype=np.float64)
+    n, d = X.shape
+    k = len(learnrate)
+    s = np.ones(n) if s is None else np.asarray(s, dtype=np.float64)
+    total = math.fsum(s)
+    W = np.array(W, dtype=np.float64)
+    b = np.array(b, dtype=np.float64)
+    curve = []
+    for _ in range(epochs):
+        step_w, step_b, ell = np.zeros((k, d)), np.zeros(k), np.zeros(k)
+        for i in range(n):
+            for q in range(k):
+                t = float(T[i, 0 if T.shape[1] == 1 else q])
+                h = float(np.dot(X[i], W[q])) + b[q]
+                y = float(expit(h))
+                if loss == "squared_error":
+                    delta = (t - y) * y * (1.0 - y)
+                    loss_i = 0.5 * (t - y) ** 2
+                else:
+                    delta = t - y
+                    loss_i = float(np.logaddexp(0.0, h)) - t * h
+                step_w[q] += s[i] * delta * X[i]
+                step_b[q] += s[i] * delta
+                ell[q] += s[i] * loss_i
+        curve.append(ell / total + 0.5 * alpha * (W**2).sum(axis=1))
+        lr = np.asarray(learnrate, dtype=np.float64)
+        W = W * (1.0 - lr * alpha)[:, None] + (lr / total)[:, None] * step_w
+        if fit_intercept:
+            b = b + lr / total * step_b
+    return W, b, np.array(curve)
+
+
+SETTINGS = {
+    "rule": dict(
+        loss="squared_error", weighted=False, k=1, t_cols=1, intercept=True, alpha=0.0
+    ),
+    "bank": dict(
+        loss="squared_error", weighted=True, k=3, t_cols=1, intercept=False, alpha=0.01
+    ),
+    "outputs-log": dict(
+        loss="log_loss", weighted=True, k=3, t_cols=3, intercept=True, alpha=0.1
+    ),
+}
+
+
+def problem(n=700, d=5, k=1, t_cols=1, weighted=False, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(dtype)
+    T = rng.uniform(size=(n, t_cols)).astype(dtype)
+    s = None
+    if weighted:
+        s = rng.uniform(0.1, 3.0, size=n).astype(dtype)
+        s[3] = 0.0
+    learnrate = np.array([0.5, 2.0, 7.0][:k])
+    W = (0.5 * rng.normal(size=(k, d))).astype(dtype)
+    b = (0.2 * rng.normal(size=k)).astype(dtype)
+    return X, T, s, learnrate, W, b
+
+
+def run_kernel(X, T, s, learnrate, W, b, epochs, loss, alpha, intercept, **kw):
+    with EpochKernel(
+        X, T, s, learnrate, fit_intercept=intercept, loss=loss, alpha=alpha, **kw
+    ) as kernel:
+        kernel.set_params(W, b)
+        losses = kernel.run(epochs)
+        coef, intercept_ = kernel.get_params()
+        return coef, intercept_, losses, kernel.path
+
+
+# every path, how to reach it on small data and the path the kernel reports:
+# name: (backend, X format, kernel options, thresholds to patch, path)
+ONE_THREAD = {"n_threads": 1, "block_rows": 256}
+TWO_THREADS = {"n_threads": 2, "block_rows": 512}
+TWO_THREADS_256 = {"n_threads": 2, "block_rows": 256}
+LARGE = {"SMALL_ELEMENTS": 0, "NUMBA_COPY_ELEMENTS": 0}  # no copy of X at all
+MEDIUM = {"SMALL_ELEMENTS": 0}  # numba: C-ordered X by columns of a copy
+PATHS = {
+    "numpy-small": ("numpy", "C", {}, {}, "small"),
+    "numpy-small-F": ("numpy", "F", {}, {}, "small"),
+    "numpy-blocked-1": ("numpy", "C", ONE_THREAD, LARGE, "blocked"),
+    "numpy-blocked-2": ("numpy", "C", TWO_THREADS, LARGE, "blocked"),
+    "numpy-blocked-F": ("numpy", "F", TWO_THREADS_256, LARGE, "blocked"),
+    "sparse-csr": ("auto", "csr", {}, {}, "sparse"),
+    "sparse-csc": ("auto", "csc", {}, {}, "sparse"),
+    "numba-small": ("numba", "C", {}, {}, "numba"),
+    "numba-medium-1": ("numba", "C", dict(n_threads=1), MEDIUM, "numba"),
+    "numba-medium-2": ("numba", "C", dict(n_threads=2), MEDIUM, "numba"),
+    "numba-large-1": ("numba", "C", dict(n_threads=1), LARGE, "numba"),
+    "numba-large-2": ("numba", "C", dict(n_threads=2), LARGE, "numba"),
+    "numba-large-F": ("numba", "F", dict(n_threads=2), LARGE, "numba"),
+}  # fmt: skip
+
+
+def as_format(X, fmt):
+    if fmt == "F":
+        return np.asfortranarray(X)
+    if fmt in ("csr", "csc"):
+        return sparse.csr_matrix(X).asformat(fmt)
+    return np.ascontiguousarray(X)
+
+
+def enter_path(mp, name):
+    """Set the backend (and thresholds) for a path of PATHS on monkeypatch ``mp``;
+    return (X format, kernel options)."""
+    backend, fmt, options, thresholds, _ = PATHS[name]
+    mp.setattr(_gd, "BACKEND", backend)
+    for threshold, value in thresholds.items():  # small data, larger paths
+        mp.setattr(_gd, threshold, value)
+    return fmt, options
+
+
+@pytest.fixture
+def take_path(monkeypatch):
+    return lambda name: enter_path(monkeypatch, name)
+
+
+@pytest.mark.parametrize("setting", list(SETTINGS))
+@pytest.mark.parametrize("path", list(PATHS))
+def test_every_path_matches_the_per_record_reference(path, setting, take_path):
+    cfg = SETTINGS[setting]
+    X, T, s, lr, W, b = problem(
+        k=cfg["k"], t_cols=cfg["t_cols"], weighted=cfg["weighted"]
+    )
+    fmt, options = take_path(path)
+    args = (lr, W, b, 4, cfg["loss"], cfg["alpha"], cfg["intercept"])
+    coef, intercept, losses, taken = run_kernel(
+        as_format(X, fmt), T, s, *args, **options
+    )
+    assert taken == PATHS[path][4]
+    W_ref, b_ref, curve_ref = reference(X, T, s, *args)
+    assert_allclose(coef, W_ref, rtol=1e-10, atol=1e-14)
+    assert_allclose(intercept, b_ref, rtol=1e-10, atol=1e-14)
+    assert_allclose(losses, curve_ref, rtol=1e-10)
+    if not cfg["intercept"]:
+        assert_array_equal(intercept, b)
+
+
+def test_a_long_descent_matches_the_reference_on_every_path(take_path):
+    # 60 epochs at a large learning rate: errors would compound if any path
+    # computed a different rule
+    X, T, s, lr, W, b = problem(n=300, d=4, weighted=True)
+    args = (np.array([4.0]), W, b, 60, "squared_error", 0.0, True)
+    W_ref, b_ref, curve_ref = reference(X, T, s, *args)
+    for name in (
+        "numpy-small",
+        "numpy-blocked-2",
+        "sparse-csr",
+        "numba-small",
+        "numba-medium-2",
+        "numba-large-2",
+    ):
+        with pytest.MonkeyPatch.context() as mp:
+            fmt, options = enter_path(mp, name)
+            coef, intercept, losses, _ = run_kernel(
+                as_format(X, fmt), T, s, *args, **options
+            )
+        assert_allclose(coef, W_ref, rtol=1e-10, err_msg=name)
+        assert_allclose(intercept, b_ref, rtol=1e-10, err_msg=name)
+        assert_allclose(losses, curve_ref, rtol=1e-10, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-blocked-1",
+        "sparse-csr",
+        "numba-small",
+        "numba-large-1",
+    ],
+)
+def test_saturated_records_give_no_step_even_with_huge_x_and_learnrate(path, take_path):
+    # every record saturated: δ = 0 exactly, so the rule leaves w where it is;
+    # no path may turn lr / S * x (which overflows) into inf * 0 = nan
+    X = np.array([[1e306, 1.0], [-1e306, 2.0], [3e305, 0.0]])
+    T = np.array([[0.0], [1.0], [0.5]])
+    W, b = np.array([[0.3, -0.2]]), np.zeros(1)
+    fmt, options = take_path(path)
+    args = (np.array([1e10]), W, b, 3, "squared_error", 0.0, True)
+    coef, intercept, losses, _ = run_kernel(as_format(X, fmt), T, None, *args)
+    W_ref, b_ref, curve_ref = reference(X, T, None, *args)
+    assert_array_equal(W_ref, W)  # the reference does not move either
+    assert_array_equal(coef, W)
+    assert_array_equal(intercept, b)
+    assert_allclose(losses, curve_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "backend, thresholds", [("numpy", LARGE), ("numba", MEDIUM), ("numba", LARGE)]
+)
+def test_threads_block_rows_and_memory_order_never_change_a_bit(
+    backend, thresholds, monkeypatch
+):
+    monkeypatch.setattr(_gd, "BACKEND", backend)
+    for threshold, value in thresholds.items():
+        monkeypatch.setattr(_gd, threshold, value)
+    X, T, s, lr, W, b = problem(n=2000, d=7, k=3, t_cols=3, weighted=True)
+    runs = []
+    for order in ("C", "F"):
+        for n_threads in (1, 2):
+            for block_rows in (256, 768, None):
+                coef, intercept, losses, path = run_kernel(
+                    as_format(X, order),
+                    T,
+                    s,
+                    lr,
+                    W,
+                    b,
+                    5,
+                    "squared_error",
+                    0.01,
+                    True,
+                    n_threads=n_threads,
+                    block_rows=block_rows,
+                )
+                runs.append(((order, n_threads, block_rows), coef, intercept, losses))
+    assert path == ("numba" if backend == "numba" else "blocked")
+    first = runs[0]
+    for key, coef, intercept, losses in runs[1:]:
+        if backend == "numba" and thresholds is LARGE and key[0] != first[0][0]:
+            # the large numba path sums by rows for C and by columns for F:
+            # the same up to summation order
+            assert_allclose(coef, first[1], rtol=1e-12)
+            continue
+        assert_array_equal(coef, first[1], err_msg=str(key))
+        assert_array_equal(intercept, first[2], err_msg=str(key))
+        assert_array_equal(losses, first[3], err_msg=str(key))
+
+
+def test_numpy_small_path_same_bits_for_any_blas_threads(monkeypatch):
+    # a product this large is split over threads by OpenBLAS, which changes
+    # its sums (seen for 10,000 x 50): the kernel keeps BLAS on one thread
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setattr(_gd, "BACKEND", "numpy")
+    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 1 << 20)
+    X, T, s, lr, W, b = problem(n=10_000, d=50, k=3, t_cols=1)
+    runs = []
+    for limit in (1, 2):
+        with threadpool_limits(limits=limit, user_api="blas"):
+            runs.append(run_kernel(X, T, s, lr, W, b, 10, "squared_error", 0.0, True))
+    assert runs[0][3] == "small"
+    for a, b_ in zip(runs[0][:3], runs[1][:3], strict=True):
+        assert_array_equal(a, b_)
+
+
+def test_numba_small_path_ignores_memory_order(monkeypatch):
+    monkeypatch.setattr(_gd, "BACKEND", "numba")
+    X, T, s, lr, W, b = problem(n=300, d=6, k=2, t_cols=2)
+    args = (T, s, lr, W, b, 10, "log_loss", 0.0, True)
+    c_order = run_kernel(np.ascontiguousarray(X), *args)
+    f_order = run_kernel(np.asfortranarray(X), *args)
+    assert c_order[3] == f_order[3] == "numba"
+    for a, b_ in zip(c_order[:3], f_order[:3], strict=True):
+        assert_array_equal(a, b_)
+
+
+@pytest.mark.parametrize("big", [False, True])
+def test_numpy_and_numba_differ_only_by_summation_order(big, monkeypatch):
+    if big:
+        monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    X, T, s, lr, W, b = problem(n=1500, d=9, k=3, t_cols=1, weighted=True)
+    args = (T, s, lr, W, b, 30, "squared_error", 0.05, True)
+    out = {}
+    for backend in ("numpy", "numba"):
+        monkeypatch.setattr(_gd, "BACKEND", backend)
+        out[backend] = run_kernel(X, *args, n_threads=2)
+    assert out["numba"][3] == "numba" and out["numpy"][3] != "numba"
+    for a, b_ in zip(out["numpy"][:3], out["numba"][:3], strict=True):
+        assert_allclose(a, b_, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-blocked-2",
+        "sparse-csr",
+        "numba-small",
+        "numba-medium-2",
+        "numba-large-2",
+    ],
+)
+def test_bank_equals_separate_single_neuron_runs(path, take_path):
+    # k learning rates on one shared target column, as the CV estimator's bank
+    X, T, s, lr, W, b = problem(n=600, d=6, k=3, t_cols=1, weighted=True)
+    W[:] = W[0]  # the same start for every learning rate
+    b[:] = b[0]
+    fmt, options = take_path(path)
+    Xf = as_format(X, fmt)
+    bank = run_kernel(Xf, T, s, lr, W, b, 25, "squared_error", 0.02, True, **options)
+    for q in range(3):
+        one = run_kernel(
+            Xf,
+            T,
+            s,
+            lr[q : q + 1],
+            W[q : q + 1],
+            b[q : q + 1],
+            25,
+            "squared_error",
+            0.02,
+            True,
+            **options,
+        )
+        assert_allclose(bank[0][q], one[0][0], rtol=1e-12)
+        assert_allclose(bank[1][q], one[1][0], rtol=1e-12)
+        assert_allclose(bank[2][:, q], one[2][:, 0], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-blocked-2",
+        "sparse-csc",
+        "numba-small",
+        "numba-medium-2",
+        "numba-large-2",
+    ],
+)
+def test_epochs_in_pieces_equal_one_run(path, take_path):
+    # what partial_fit, tol and the CV checkpoints rely on
+    X, T, s, lr, W, b = problem(n=600, d=6, k=2, t_cols=2, weighted=True)
+    fmt, options = take_path(path)
+    Xf = as_format(X, fmt)
+    with EpochKernel(Xf, T, s, lr, loss="log_loss", alpha=0.1, **options) as one:
+        one.set_params(W, b)
+        losses = one.run(12)
+    with EpochKernel(Xf, T, s, lr, loss="log_loss", alpha=0.1, **options) as parts:
+        parts.set_params(W, b)
+        pieces = np.vstack([parts.run(m) for m in (1, 5, 0, 6)])
+    assert_array_equal(pieces, losses)
+    assert_array_equal(parts.coef_aug, one.coef_aug)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-blocked-2",
+        "sparse-csr",
+        "numba-small",
+        "numba-medium-2",
+        "numba-large-2",
+    ],
+)
+def test_float32_stays_float32(path, take_path):
+    X, T, s, lr, W, b = problem(n=900, d=6, k=2, t_cols=1, weighted=True)
+    fmt, options = take_path(path)
+    X32 = as_format(X.astype(np.float32), fmt)
+    args = (T.astype(np.float32), s.astype(np.float32), lr)
+    init = (W.astype(np.float32), b.astype(np.float32), 20, "squared_error", 0.01)
+    with EpochKernel(X32, *args, loss=init[3], alpha=init[4], **options) as kernel:
+        kernel.set_params(*init[:2])
+        losses = kernel.run(init[2])
+        coef, intercept = kernel.get_params()
+        # every buffer the kernel holds has X's dtype (no float64 work arrays)
+        for name, value in vars(kernel).items():
+            for a in value if isinstance(value, list) else [value]:
+                if isinstance(a, np.ndarray) and a.dtype.kind == "f":
+                    assert a.dtype == np.float32, name
+    assert coef.dtype == intercept.dtype == np.float32
+    W_ref, b_ref, curve_ref = reference(X32, T, s, lr, *init, True)
+    assert_allclose(coef, W_ref, rtol=2e-4, atol=1e-5)
+    assert_allclose(losses, curve_ref, rtol=2e-4)
+
+
+def traced_peak(fn):
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-blocked-1",
+        "sparse-csr",
+        "numba-small",
+        "numba-medium-2",
+        "numba-large-2",
+    ],
+)
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_float32_epochs_make_no_float64_temporaries(path, loss, take_path):
+    # NumPy 2 promotes float32 arrays met by a float64 scalar or array to
+    # float64. The epochs' temporaries in float32 are half those in float64
+    # only if none of them is float64.
+    X, T, s, lr, W, b = problem(n=16_000, d=4, k=2, t_cols=2, weighted=True)
+    fmt, options = take_path(path)
+    if "block_rows" in options:  # blocks whose temporaries outweigh the rest
+        options = dict(options, block_rows=4096)
+    peaks = {}
+    for dtype in (np.float64, np.float32):
+        Xd = as_format(X.astype(dtype), fmt)
+        kernel = EpochKernel(
+            Xd, T.astype(dtype), s.astype(dtype), lr, loss=loss, alpha=0.1, **options
+        )
+        with kernel:
+            kernel.set_params(W, b)
+            kernel.run(2)  # warm-up
+            peaks[dtype] = traced_peak(lambda k=kernel: k.run(7))
+        assert kernel.path == PATHS[path][4]
+    assert peaks[np.float32] <= 0.5 * peaks[np.float64] + 16384, peaks
+    # steady-state epochs allocate nothing in proportion to n: at most a block
+    # (blocked), nothing (numba), a bounded history of errors (small); only
+    # scipy's sparse products allocate their results
+    kind = PATHS[path][4]
+    if kind in ("blocked", "numba"):
+        assert peaks[np.float64] < 8 * len(X)  # less than one float64 column
+    elif kind == "small":
+        assert peaks[np.float64] <= 2 * 8 * _gd.SMALL_HISTORY + 65536
+
+
+def test_compiled_float32_work_is_typed_float32():
+    # the compiled kernel's per-record work, compiled afresh for float32 data:
+    # no variable may be float64 (a float64 literal would promote the rest)
+    import io
+
+    import numba
+
+    from sk_sigmoid_neuron import _numba as nb
+
+    n, d, k = 300, 5, 2
+    rng = np.random.default_rng(0)
+    f4 = np.float32
+    X = rng.normal(size=(n, d)).astype(f4)
+    T = rng.uniform(size=(n, k)).astype(f4)
+    s = rng.uniform(size=n).astype(f4)
+    W = rng.normal(size=(k, d)).astype(f4)
+    b = np.zeros(k, f4)
+    c = np.array([0.0, 0.5, 1.0], f4)
+    data = (T, np.arange(k), s, True, c)
+    sums = (np.empty((k, d), f4), np.empty(k, f4), np.empty(k, f4))
+    rows = numba.njit(nb._leaf_rows.py_func)
+    cols = numba.njit(nb._leaf_cols.py_func)
+    terms = numba.njit(nb._terms.py_func)
+    dot = numba.njit(fastmath={"reassoc"})(nb._dot.py_func)
+    XT = np.ascontiguousarray(X.T)
+    for loss in (nb.SQUARED_ERROR, nb.LOG_LOSS):
+        rows(X, data, W, b, loss, 0, n, *sums)
+        cols(XT, data, W, b, loss, 0, n, *sums, np.empty(n, f4))
+        terms(f4(0.3), f4(0.2), loss, c)
+    dot(X[0], W[0], f4(0))
+    for fn in (rows, cols, terms, dot):
+        text = io.StringIO()
+        fn.inspect_types(file=text)
+        assert ":: float64" not in text.getvalue(), fn.py_func.__name__
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_large_data_is_never_copied(backend, order, dtype, monkeypatch):
+    monkeypatch.setattr(_gd, "BACKEND", backend)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40_000, 40)).astype(dtype)  # above SMALL_ELEMENTS
+    X = as_format(X, order)
+    T = rng.uniform(size=(40_000, 1)).astype(dtype)
+
+    def train():
+        with EpochKernel(X, T, None, np.array([0.5]), n_threads=2) as kernel:
+            kernel.run(3)
+            return kernel.path
+
+    assert traced_peak(train) < 0.1 * X.nbytes
+
+
+def test_fit_and_predict_do_not_copy_X():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 100))
+    y = X[:, 0] + 0.1 * rng.normal(size=20_000)
+    for Xo in (X, np.asfortranarray(X), X.astype(np.float32)):
+        model = SigmoidNeuronRegressor(epochs=3, random_state=0)
+        assert traced_peak(lambda m=model, Xo=Xo: m.fit(Xo, y)) < 0.25 * Xo.nbytes
+        assert traced_peak(lambda m=model, Xo=Xo: m.predict(Xo)) < 0.25 * Xo.nbytes
+
+
+def test_chunk_sums_add_up_to_an_epoch():
+    # the dask path: partial_sums over chunks, added, then apply_step
+    X, T, s, lr, W, b = problem(n=900, d=5, k=3, t_cols=3, weighted=True)
+    coef_aug = np.column_stack([W, b])
+    chunks = [slice(0, 250), slice(250, 611), slice(611, 900)]
+    sums = [partial_sums(X[c], T[c], s[c], coef_aug, loss="log_loss") for c in chunks]
+    G, gb, lsum = (sum(parts) for parts in zip(*sums, strict=True))
+    step, decay = lr / s.sum(), 1 - lr * 0.1
+    apply_step(coef_aug, G, gb, step, decay, True)
+    W_ref, b_ref, curve_ref = reference(X, T, s, lr, W, b, 1, "log_loss", 0.1, True)
+    assert_allclose(coef_aug[:, :-1], W_ref, rtol=1e-12)
+    assert_allclose(coef_aug[:, -1], b_ref, rtol=1e-12)
+    penalty = 0.5 * 0.1 * (W**2).sum(axis=1)
+    assert_allclose(lsum / s.sum() + penalty, curve_ref[0], rtol=1e-12)
+
+
+def test_backend_switch(monkeypatch):
+    X, T, s, lr, W, b = problem(n=100, d=3)
+    monkeypatch.setattr(_gd, "BACKEND", "numpy")
+    assert _gd.active_backend() == "numpy"
+    assert EpochKernel(X, T, s, lr).path == "small"
+    monkeypatch.setattr(_gd, "BACKEND", "numba")
+    assert _gd.active_backend() == "numba"
+    assert EpochKernel(X, T, s, lr).path == "numba"
+    # not contiguous: the numpy path, whatever the backend
+    Xs = np.repeat(X, 2, axis=1)[:, ::2]
+    assert EpochKernel(Xs, T, s, lr).path == "small"
+    monkeypatch.setattr(_gd, "BACKEND", "fast")
+    with pytest.raises(ValueError, match="BACKEND must be"):
+        EpochKernel(X, T, s, lr)
+
+
+def test_bad_block_rows_is_a_clear_error():
+    X, T, s, lr, W, b = problem(n=100, d=3)
+    with pytest.raises(ValueError, match="multiple of 256"):
+        EpochKernel(X, T, s, lr, block_rows=300)
+
+
+def test_the_package_works_without_numba():
+    # numba made unimportable before the package is imported
+    code = """
+import sys
+sys.modules["numba"] = None
+import numpy as np
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
+rng = np.random.default_rng(0)
+X = rng.normal(size=(3000, 30))
+y = X @ rng.normal(size=30)
+for Xi in (X[:200, :5], X, np.asfortranarray(X)):
+    model = SigmoidNeuronRegressor(epochs=20, random_state=0).fit(Xi, y[: len(Xi)])
+    assert np.all(np.isfinite(model.predict(Xi)))
+assert _gd.active_backend() == "numpy"
+_gd.BACKEND = "numba"
+try:
+    _gd.EpochKernel(X, y[:, None], None, np.array([0.5]))
+except ImportError:
+    print("ok")
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
+
+
+def test_numba_is_imported_on_first_fit_not_with_the_package():
+    code = "import sys, sk_sigmoid_neuron; print('numba' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
