@@ -2,8 +2,9 @@
 
 The case of issue 4: 16 learning rates x 10 epoch counts (100, 200, ..., 1000),
 5 folds, 10,000 x 20 float64, ``n_jobs=1`` for both. Prints the wall times, their
-ratio and how far apart the ``cv_results_`` scores are, and writes the table to
-``benchmarks/results/cv.md``.
+ratio and how far apart the ``cv_results_`` scores are, once per kernel backend,
+and writes the table to ``benchmarks/results/cv.md`` (and ``cv.rst``, which the
+docs' performance page includes).
 
 Run from the repository root::
 
@@ -50,25 +51,16 @@ def timed(make, X, y):
     return model, time.perf_counter() - start
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a small case")
-    args = parser.parse_args()
-    if args.quick:
-        n_samples, n_features, n_lr, epoch_counts = 2_000, 20, 4, [20, 40, 60]
-    else:
-        n_samples, n_features, n_lr = 10_000, 20, 16
-        epoch_counts = list(range(100, 1001, 100))
-    learnrates = [float(v) for v in np.logspace(-2, 1.5, n_lr)]
-    X, y = make_data(n_samples, n_features)
-    splits = list(KFold(5, shuffle=True, random_state=0).split(X))
-    n_candidates = len(learnrates) * len(epoch_counts)
-    print(
-        f"X {n_samples} x {n_features} float64, {len(learnrates)} learnrates x "
-        f"{len(epoch_counts)} epoch counts (up to {max(epoch_counts)}), "
-        f"{len(splits)} folds: {n_candidates * len(splits)} fits for GridSearchCV"
-    )
+def _has_numba():
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
+
+def compare(X, y, splits, learnrates, epoch_counts):
+    """Both searches on the same data and splits, timed, and their results."""
     cv_model, t_cv = timed(
         lambda: SigmoidNeuronRegressorCV(
             learnrates, epoch_counts, cv=splits, random_state=0, n_jobs=1
@@ -88,33 +80,68 @@ def main():
         y,
     )
     print(f"GridSearchCV:             {t_grid:8.2f} s")
-
     score_keys = [k for k in grid.cv_results_ if k.endswith("_test_score")]
     score_keys.remove("rank_test_score")
     diff = max(
         np.max(np.abs(grid.cv_results_[k] - cv_model.cv_results_[k]))
         for k in score_keys
     )
-    same_ranks = np.array_equal(
-        grid.cv_results_["rank_test_score"], cv_model.cv_results_["rank_test_score"]
-    )
-    same_choice = grid.best_params_ == cv_model.best_params_
     top = np.sort(grid.cv_results_["mean_test_score"])[::-1]
-    margin = top[0] - top[1]
-    ratio = t_grid / t_cv
-    # GridSearchCV trains sum(epochs) epochs per learning rate and fold, the
-    # bank max(epochs): the rest of the speed-up is the bank's matrix update
+    result = {
+        "backend": _gd.active_backend(),
+        "t_cv": t_cv,
+        "t_grid": t_grid,
+        "ratio": t_grid / t_cv,
+        "diff": diff,
+        "same_ranks": np.array_equal(
+            grid.cv_results_["rank_test_score"],
+            cv_model.cv_results_["rank_test_score"],
+        ),
+        "same_choice": grid.best_params_ == cv_model.best_params_,
+        "best": grid.best_params_,
+        "margin": top[0] - top[1],
+    }
+    print(
+        f"speed-up: {result['ratio']:.1f}x (target: 20x); max |score difference| "
+        f"{diff:.2e}; same ranks {result['same_ranks']}, same choice "
+        f"{result['same_choice']} {grid.best_params_}"
+    )
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a small case")
+    parser.add_argument(
+        "--backends",
+        nargs="+",
+        choices=["numpy", "numba"],
+        default=["numpy", "numba"] if _has_numba() else ["numpy"],
+        help="kernel backends to measure, one after the other (default: both "
+        "when numba is installed)",
+    )
+    args = parser.parse_args()
+    if args.quick:
+        n_samples, n_features, n_lr, epoch_counts = 2_000, 20, 4, [20, 40, 60]
+    else:
+        n_samples, n_features, n_lr = 10_000, 20, 16
+        epoch_counts = list(range(100, 1001, 100))
+    learnrates = [float(v) for v in np.logspace(-2, 1.5, n_lr)]
+    X, y = make_data(n_samples, n_features)
+    splits = list(KFold(5, shuffle=True, random_state=0).split(X))
+    n_candidates = len(learnrates) * len(epoch_counts)
+    print(
+        f"X {n_samples} x {n_features} float64, {len(learnrates)} learnrates x "
+        f"{len(epoch_counts)} epoch counts (up to {max(epoch_counts)}), "
+        f"{len(splits)} folds: {n_candidates * len(splits)} fits for GridSearchCV"
+    )
+
+    rows = []
+    for backend in args.backends:
+        _gd.BACKEND = backend  # the kernel every fit of both searches uses
+        print(f"-- kernel backend: {_gd.active_backend()}")
+        rows.append(compare(X, y, splits, learnrates, epoch_counts))
     work = sum(epoch_counts) / max(epoch_counts)
-    print(f"speed-up: {ratio:.1f}x (target: 20x)")
-    print(
-        f"  = {work:.1f}x fewer neuron-epochs (checkpoints) x {ratio / work:.1f}x "
-        "cheaper neuron-epochs (the bank's matrix update)"
-    )
-    print(f"max |score difference| over {', '.join(score_keys)}: {diff:.2e}")
-    print(
-        f"same ranks: {same_ranks}; same choice: {same_choice} {grid.best_params_}, "
-        f"{margin:.2g} ahead of the next candidate"
-    )
 
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
     blas = (
@@ -124,43 +151,72 @@ def main():
         f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
         f"{platform.system()}, BLAS {blas}; Python {platform.python_version()}, "
         f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, "
-        f"scipy {scipy.__version__}; kernel backend: {_gd.active_backend()}"
+        f"scipy {scipy.__version__}"
     )
-    table = "\n".join(
+    case = (
+        f"{n_samples:,} x {n_features} float64, {len(learnrates)} learnrates "
+        f"(log-spaced 0.01 to 31.6) x {len(epoch_counts)} epoch counts "
+        f"({', '.join(map(str, epoch_counts))}), {len(splits)} folds, "
+        "`n_jobs=1` for both, refit included. Generated by "
+        "`python benchmarks/bench_cv.py`."
+    )
+    header = [
+        "kernel backend",
+        "`GridSearchCV(SigmoidNeuronRegressor())` (s)",
+        "`SigmoidNeuronRegressorCV` (s)",
+        "speed-up",
+        "largest score difference",
+        "same ranks, same choice",
+    ]
+    body = [
+        [
+            r["backend"],
+            f"{r['t_grid']:.2f}",
+            f"{r['t_cv']:.2f}",
+            f"{r['ratio']:.1f}x",
+            f"{r['diff']:.1e}",
+            f"{r['same_ranks']}, {r['same_choice']}",
+        ]
+        for r in rows
+    ]
+    notes = [
+        f"Of each speed-up, {work:.1f}x comes from fewer neuron-epochs "
+        "(GridSearchCV trains every epoch count from scratch; the bank reaches "
+        "them all as checkpoints of one descent); the rest is the bank's "
+        f"cheaper neuron-epochs ({len(learnrates)} learning rates in one matrix "
+        "update): "
+        + ", ".join(f"{r['ratio'] / work:.1f}x with {r['backend']}" for r in rows)
+        + ". The score difference is the largest absolute one over the split and "
+        "mean test scores of the two `cv_results_`; the chosen candidate is "
+        f"{rows[0]['best']}, {rows[0]['margin']:.2g} ahead of the next.",
+        f"Machine: {machine}.",
+    ]
+    markdown = "\n".join(
         [
             "# SigmoidNeuronRegressorCV vs GridSearchCV",
             "",
-            f"{n_samples:,} x {n_features} float64, {len(learnrates)} learnrates "
-            f"(log-spaced 0.01 to 31.6) x {len(epoch_counts)} epoch counts "
-            f"({', '.join(map(str, epoch_counts))}), {len(splits)} folds, "
-            "`n_jobs=1` for both, refit included. Generated by "
-            "`python benchmarks/bench_cv.py`.",
+            case,
             "",
-            "| search | wall time (s) | ratio |",
-            "|---|---:|---:|",
-            f"| `GridSearchCV(SigmoidNeuronRegressor())` | {t_grid:.2f} | 1.0x |",
-            f"| `SigmoidNeuronRegressorCV` | {t_cv:.2f} | {ratio:.1f}x faster |",
+            "| " + " | ".join(header) + " |",
+            "|---|---:|---:|---:|---:|---|",
+            *("| " + " | ".join(row) + " |" for row in body),
             "",
-            f"The speed-up is {work:.1f}x fewer neuron-epochs (GridSearchCV trains "
-            "every epoch count from scratch; the bank reaches them all as "
-            f"checkpoints of one descent) times {ratio / work:.1f}x cheaper "
-            "neuron-epochs (16 learning rates in one matrix update).",
-            "",
-            f"Largest absolute difference between the two `cv_results_` "
-            f"(split and mean test scores): {diff:.2e}. Same ranks: {same_ranks}. "
-            f"Same choice: {same_choice} ({grid.best_params_}, "
-            f"{margin:.2g} ahead of the next candidate).",
-            "",
-            f"Machine: {machine}.",
-            "",
+            *(line for note in notes for line in (note, "")),
         ]
     )
-    print("\n" + table)
+    print("\n" + markdown)
     if args.quick:
         return
     RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(table)
-    print(f"wrote {RESULTS}")
+    RESULTS.write_text(markdown)
+    # the same for the docs' performance page (rst: double backticks)
+    rst = [case.replace("`", "``"), "", ".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *body]:
+        cells = [cell.replace("`", "``") for cell in row]
+        rst += [f"   * - {cells[0]}", *(f"     - {cell}" for cell in cells[1:])]
+    rst += ["", *(line for note in notes for line in (note.replace("`", "``"), ""))]
+    RESULTS.with_suffix(".rst").write_text("\n".join(rst))
+    print(f"wrote {RESULTS} and {RESULTS.with_suffix('.rst')}")
 
 
 if __name__ == "__main__":

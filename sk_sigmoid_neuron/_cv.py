@@ -513,7 +513,9 @@ def _fold_scores(
 
     # the bank: neuron j * m + o is learning rate j, output o
     n_lr, m = len(learnrates), Y.shape[1]
-    T_bank = T if m == 1 else np.tile(T, (1, n_lr))
+    # one column per neuron, even when they share it: a contiguous (n, k)
+    # array is half the cost of broadcasting one column in the kernel
+    T_bank = np.tile(T, (1, n_lr))
     lo_bank, hi_bank = np.tile(lo, n_lr), np.tile(hi, n_lr)
     X_val, Y_val = X[test], Y[test]
     y_val = Y_val[:, 0] if y_ndim == 1 else Y_val
