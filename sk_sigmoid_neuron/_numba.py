@@ -242,3 +242,58 @@ def reduce_step(sums, coef_aug, update, losses, c):
     W = np.ascontiguousarray(coef_aug[:, :d])
     _record_loss(losses, gl, W, update[3], update[4])
     _step(coef_aug, G, gb, update)
+
+
+# -- a bank of neurons (many learning rates or outputs) -----------------------
+# The per-neuron passes above compute each neuron's sigmoid with the C
+# library's scalar exp, and its dot products one neuron at a time. A wide bank
+# (``_gd``'s "bank" path) instead runs, per cache block of rows: BLAS for
+# ``H = X W.T``, :func:`bank_exponents`, numpy's vectorised exp,
+# :func:`bank_errors`, then BLAS for the leaves' ``Σ sδx``. The two functions
+# here fuse the elementwise work that numpy would do in nine passes.
+
+
+@njit(**_JIT)
+def bank_exponents(H, b, m):
+    """``H[r] = -(H[r] + b)`` for the first ``m`` rows of ``H`` (n, k)."""
+    k = H.shape[1]
+    for r in range(m):
+        h = H[r]
+        for j in range(k):
+            h[j] = -(h[j] + b[j])
+
+
+@njit(**_JIT)
+def bank_errors(Z, data, r0, m, E, Q):
+    """``E = s δ`` and ``Q = s e²`` (squared error) from ``Z = exp(-h)``, for
+    the ``m`` rows of X from ``r0`` on (row ``i`` at ``[i - r0]``).
+
+    The operations and their order are those of the numpy blocked path, so
+    both give the same bits: ``ŷ = 1 / (exp(-h) + 1)``, ``e = t - ŷ``,
+    ``δ = e ((1 - ŷ) ŷ)``, then the weights.
+    """
+    T, tcol, s, weighted, c = data
+    one = c[2]
+    k = Z.shape[1]
+    shared = T.shape[1] == 1  # else T has one column per neuron (tcol = 0..k-1)
+    for r in range(m):
+        i = r0 + r
+        z, dl, q = Z[r], E[r], Q[r]
+        t = T[i]
+        if shared:
+            for j in range(k):
+                y = one / (z[j] + one)
+                e = t[0] - y
+                q[j] = e * e
+                dl[j] = e * ((one - y) * y)
+        else:
+            for j in range(k):
+                y = one / (z[j] + one)
+                e = t[j] - y
+                q[j] = e * e
+                dl[j] = e * ((one - y) * y)
+        if weighted:
+            si = s[i]
+            for j in range(k):
+                q[j] *= si
+                dl[j] *= si

@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -103,6 +104,7 @@ TWO_THREADS = {"n_threads": 2, "block_rows": 512}
 TWO_THREADS_256 = {"n_threads": 2, "block_rows": 256}
 LARGE = {"SMALL_ELEMENTS": 0, "NUMBA_COPY_ELEMENTS": 0}  # no copy of X at all
 MEDIUM = {"SMALL_ELEMENTS": 0}  # numba: C-ordered X by columns of a copy
+BANK = {"SMALL_ELEMENTS": 0, "NUMBA_MAX_NEURONS": 0}  # numba: any k is a bank
 PATHS = {
     "numpy-small": ("numpy", "C", {}, {}, "small"),
     "numpy-small-F": ("numpy", "F", {}, {}, "small"),
@@ -117,7 +119,17 @@ PATHS = {
     "numba-large-1": ("numba", "C", dict(n_threads=1), LARGE, "numba"),
     "numba-large-2": ("numba", "C", dict(n_threads=2), LARGE, "numba"),
     "numba-large-F": ("numba", "F", dict(n_threads=2), LARGE, "numba"),
+    "numba-bank-1": ("numba", "C", ONE_THREAD, BANK, "bank"),
+    "numba-bank-2": ("numba", "C", TWO_THREADS, BANK, "bank"),
+    "numba-bank-F": ("numba", "F", TWO_THREADS_256, BANK, "bank"),
 }  # fmt: skip
+
+
+def expected_path(name, loss="squared_error"):
+    """The path PATHS[name] takes for ``loss`` (the bank path is for the
+    squared error only; with the log loss a bank trains on the blocked path)."""
+    path = PATHS[name][4]
+    return "blocked" if path == "bank" and loss != "squared_error" else path
 
 
 def as_format(X, fmt):
@@ -155,7 +167,7 @@ def test_every_path_matches_the_per_record_reference(path, setting, take_path):
     coef, intercept, losses, taken = run_kernel(
         as_format(X, fmt), T, s, *args, **options
     )
-    assert taken == PATHS[path][4]
+    assert taken == expected_path(path, cfg["loss"])
     W_ref, b_ref, curve_ref = reference(X, T, s, *args)
     assert_allclose(coef, W_ref, rtol=1e-10, atol=1e-14)
     assert_allclose(intercept, b_ref, rtol=1e-10, atol=1e-14)
@@ -177,6 +189,7 @@ def test_a_long_descent_matches_the_reference_on_every_path(take_path):
         "numba-small",
         "numba-medium-2",
         "numba-large-2",
+        "numba-bank-2",
     ):
         with pytest.MonkeyPatch.context() as mp:
             fmt, options = enter_path(mp, name)
@@ -196,6 +209,7 @@ def test_a_long_descent_matches_the_reference_on_every_path(take_path):
         "sparse-csr",
         "numba-small",
         "numba-large-1",
+        "numba-bank-1",
     ],
 )
 def test_saturated_records_give_no_step_even_with_huge_x_and_learnrate(path, take_path):
@@ -215,7 +229,8 @@ def test_saturated_records_give_no_step_even_with_huge_x_and_learnrate(path, tak
 
 
 @pytest.mark.parametrize(
-    "backend, thresholds", [("numpy", LARGE), ("numba", MEDIUM), ("numba", LARGE)]
+    "backend, thresholds",
+    [("numpy", LARGE), ("numba", MEDIUM), ("numba", LARGE), ("numba", BANK)],
 )
 def test_threads_block_rows_and_memory_order_never_change_a_bit(
     backend, thresholds, monkeypatch
@@ -243,7 +258,9 @@ def test_threads_block_rows_and_memory_order_never_change_a_bit(
                     block_rows=block_rows,
                 )
                 runs.append(((order, n_threads, block_rows), coef, intercept, losses))
-    assert path == ("numba" if backend == "numba" else "blocked")
+    assert path == {"numpy": "blocked", "numba": "numba"}[backend] or (
+        thresholds is BANK and path == "bank"
+    )
     first = runs[0]
     for key, coef, intercept, losses in runs[1:]:
         if backend == "numba" and thresholds is LARGE and key[0] != first[0][0]:
@@ -254,6 +271,24 @@ def test_threads_block_rows_and_memory_order_never_change_a_bit(
         assert_array_equal(coef, first[1], err_msg=str(key))
         assert_array_equal(intercept, first[2], err_msg=str(key))
         assert_array_equal(losses, first[3], err_msg=str(key))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("t_cols", [1, 7])
+def test_bank_path_gives_the_numpy_blocked_paths_bits(weighted, t_cols, monkeypatch):
+    # the bank path fuses the blocked path's elementwise numpy calls into two
+    # compiled passes with the same operations in the same order
+    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    X, T, s, _, W, b = problem(n=1300, d=6, t_cols=t_cols, weighted=weighted)
+    lr = np.geomspace(0.1, 30, 7)
+    W, b = np.tile(W, (7, 1)), np.tile(b, 7)
+    runs = {}
+    for backend in ("numpy", "numba"):
+        monkeypatch.setattr(_gd, "BACKEND", backend)
+        runs[backend] = run_kernel(X, T, s, lr, W, b, 20, "squared_error", 0.01, True)
+    assert (runs["numpy"][3], runs["numba"][3]) == ("blocked", "bank")
+    for a, b_ in zip(runs["numpy"][:3], runs["numba"][:3], strict=True):
+        assert_array_equal(a, b_)
 
 
 def test_numpy_small_path_same_bits_for_any_blas_threads(monkeypatch):
@@ -308,6 +343,7 @@ def test_numpy_and_numba_differ_only_by_summation_order(big, monkeypatch):
         "numba-small",
         "numba-medium-2",
         "numba-large-2",
+        "numba-bank-2",
     ],
 )
 def test_bank_equals_separate_single_neuron_runs(path, take_path):
@@ -346,6 +382,7 @@ def test_bank_equals_separate_single_neuron_runs(path, take_path):
         "numba-small",
         "numba-medium-2",
         "numba-large-2",
+        "numba-bank-2",
     ],
 )
 def test_epochs_in_pieces_equal_one_run(path, take_path):
@@ -372,6 +409,7 @@ def test_epochs_in_pieces_equal_one_run(path, take_path):
         "numba-small",
         "numba-medium-2",
         "numba-large-2",
+        "numba-bank-2",
     ],
 )
 def test_float32_stays_float32(path, take_path):
@@ -413,6 +451,7 @@ def traced_peak(fn):
         "numba-small",
         "numba-medium-2",
         "numba-large-2",
+        "numba-bank-1",
     ],
 )
 @pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
@@ -434,13 +473,13 @@ def test_float32_epochs_make_no_float64_temporaries(path, loss, take_path):
             kernel.set_params(W, b)
             kernel.run(2)  # warm-up
             peaks[dtype] = traced_peak(lambda k=kernel: k.run(7))
-        assert kernel.path == PATHS[path][4]
+        assert kernel.path == expected_path(path, loss)
     assert peaks[np.float32] <= 0.5 * peaks[np.float64] + 16384, peaks
     # steady-state epochs allocate nothing in proportion to n: at most a block
     # (blocked), nothing (numba), a bounded history of errors (small); only
     # scipy's sparse products allocate their results
-    kind = PATHS[path][4]
-    if kind in ("blocked", "numba"):
+    kind = expected_path(path, loss)
+    if kind in ("blocked", "bank", "numba"):
         assert peaks[np.float64] < 8 * len(X)  # less than one float64 column
     elif kind == "small":
         assert peaks[np.float64] <= 2 * 8 * _gd.SMALL_HISTORY + 65536
@@ -582,3 +621,20 @@ def test_numba_is_imported_on_first_fit_not_with_the_package():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("path", ["numpy-blocked-2", "numba-bank-2"])
+def test_saturated_records_raise_no_warning_in_worker_threads(path, take_path):
+    # numpy's error state is per thread: each worker thread must silence the
+    # overflow of exp(-h) for saturated records itself (ŷ = 0 is intended)
+    X, T, s, lr, W, b = problem(n=2000, d=4, k=7, t_cols=1)
+    W *= 1000
+    fmt, options = take_path(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        coef, _, losses, taken = run_kernel(
+            as_format(X, fmt), T, s, np.full(7, 0.5), W, b, 3,
+            "squared_error", 0.0, True, **options,
+        )  # fmt: skip
+    assert taken == expected_path(path)
+    assert np.isfinite(coef).all() and np.isfinite(losses).all()
