@@ -515,7 +515,13 @@ def test_compiled_float32_work_is_typed_float32():
         cols(XT, data, W, b, loss, 0, n, *sums, np.empty(n, f4))
         terms(f4(0.3), f4(0.2), loss, c)
     dot(X[0], W[0], f4(0))
-    for fn in (rows, cols, terms, dot):
+    exponents = numba.njit(nb.bank_exponents.py_func)
+    errors = numba.njit(nb.bank_errors.py_func)
+    H = X @ W.T
+    exponents(H, b, n)
+    for t_cols in (1, k):
+        errors(H, (T[:, :t_cols], *data[1:]), 0, n, np.empty_like(H), np.empty_like(H))
+    for fn in (rows, cols, terms, dot, exponents, errors):
         text = io.StringIO()
         fn.inspect_types(file=text)
         assert ":: float64" not in text.getvalue(), fn.py_func.__name__
