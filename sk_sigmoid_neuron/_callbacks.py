@@ -5,7 +5,14 @@ scikit-learn 1.9 added callbacks (``est.set_callbacks(ProgressBar())``). A
 subtasks are its epochs; a ``partial_fit`` call is a task without subtasks.
 scikit-learn < 1.9 has no callbacks: there the estimator has no
 ``set_callbacks`` and a fit reports nothing.
+
+A ``fit`` of :class:`~sk_sigmoid_neuron.SigmoidNeuronRegressorCV` is a task
+with GridSearchCV's tree: a "search" whose subtasks are the CV splits (each a
+task whose subtasks are the epochs of the fold's bank), then a
+"refit-with-best-params" that the refitted estimator's own "fit" joins.
 """
+
+from contextlib import contextmanager
 
 try:
     from sklearn.callback import CallbackSupportMixin
@@ -122,4 +129,159 @@ class EpochTasks:
             estimator=self.task.estimator,
             reconstruction_attributes=lambda: self._attributes(kernel, curve),
             **self.task.data,
+        )
+
+
+class CVFitTask(FitTask):
+    """One ``fit`` of the CV estimator: the search over the splits, then the refit.
+
+    Create it as :class:`FitTask`; before scikit-learn 1.9, or when no
+    callback and no meta-estimator's task can see it, every method does
+    nothing.
+
+    Parameters
+    ----------
+    estimator : SigmoidNeuronRegressorCV
+        The estimator being fitted.
+    """
+
+    def __init__(self, estimator):
+        super().__init__(estimator, "fit", max_subtasks=2)  # search, refit
+        self.search_context = None
+
+    def begin_search(self, n_splits, n_epochs):
+        """Report the start of the search, and make the tasks of its splits.
+
+        The split tasks are all made here, before the folds are dispatched, as
+        GridSearchCV makes its evaluation tasks: made as joblib dispatches each
+        fold, they would change the task tree while an earlier fold's copy of
+        it is pickled for a worker process.
+
+        Parameters
+        ----------
+        n_splits : int
+            The number of CV splits, one fold each.
+
+        n_epochs : int
+            The number of epochs of each fold's bank.
+
+        Returns
+        -------
+        splits : list of SplitTask or None
+            One per split, to pass to the fold that computes it; None when no
+            callback is set, as :meth:`FitTask.epochs`, so that the folds keep
+            their fast path (and a worker process gets no task tree).
+        """
+        if self.context is None:
+            return [None] * n_splits
+        self.search_context = self.context.subcontext(
+            task_name="search", max_subtasks=n_splits, sequential_subtasks=False
+        ).call_on_fit_task_begin(estimator=self.estimator)
+        if not getattr(self.estimator, "_skl_callbacks", ()):
+            return [None] * n_splits  # nothing listens to the folds
+        return [
+            SplitTask(
+                self.estimator,
+                self.search_context.subcontext(
+                    task_name="split", task_id=k, max_subtasks=n_epochs
+                ),
+                self.data,
+            )
+            for k in range(n_splits)
+        ]
+
+    def end_search(self):
+        """Report the end of the search; the candidates are scored by now."""
+        if self.search_context is not None:
+            self.search_context.call_on_fit_task_end(estimator=self.estimator)
+
+    @contextmanager
+    def refit(self, best_estimator):
+        """Report the refit around the fit of ``best_estimator`` in the block.
+
+        The callbacks that propagate (such as ``ProgressBar``) are set on
+        ``best_estimator`` for the block, and its fit task takes the place of
+        this one in the task tree, as in GridSearchCV.
+        """
+        if self.context is None:
+            yield
+            return
+        context = self.context.subcontext(task_name="refit-with-best-params")
+        with context.propagate_callback_context(best_estimator):
+            context.call_on_fit_task_begin(estimator=self.estimator, **self.data)
+            yield
+        context.call_on_fit_task_end(estimator=self.estimator, **self.data)
+
+
+class SplitTask:
+    """One CV split of the search, a task whose subtasks are the fold's epochs.
+
+    Parameters
+    ----------
+    estimator : SigmoidNeuronRegressorCV
+        The estimator being fitted.
+
+    context : CallbackContext
+        The split's task, made by :meth:`CVFitTask.begin_search`.
+
+    fit_data : dict
+        What the fit reports to the callbacks (``X``, ``y``, ``metadata``).
+    """
+
+    def __init__(self, estimator, context, fit_data):
+        self.estimator = estimator
+        self.context = context
+        self.fit_data = fit_data
+        self.data = {}
+
+    def begin(self, X, y, rows):
+        """Report the start of the split, on its training part.
+
+        ``X`` and ``y`` are the training part, the rows ``rows`` of the fit's
+        data; the weights reported are those rows of the fit's (as given).
+        """
+        metadata = self.fit_data["metadata"]
+        if metadata is not None:
+            metadata = {"sample_weight": metadata["sample_weight"][rows]}
+        self.data = {"X": X, "y": y, "metadata": metadata}
+        self.context.call_on_fit_task_begin(estimator=self.estimator, **self.data)
+
+    def end(self):
+        """Report the end of the split; its candidates are scored by now."""
+        self.context.call_on_fit_task_end(estimator=self.estimator, **self.data)
+
+    def epochs(self):
+        """What reports the fold's epochs one by one, as subtasks of the split."""
+        return BankEpochs(self)
+
+
+class BankEpochs:
+    """Reports each epoch of a fold's bank as a subtask of the split.
+
+    The bank holds one neuron per learning rate, none of them the CV
+    estimator, so the hooks get no ``fitted_estimator``. A callback's request
+    to stop is ignored: the fold's epochs serve every candidate epoch count at
+    once, and each candidate is scored at its own count.
+
+    Parameters
+    ----------
+    task : SplitTask
+        The split whose subtasks the epochs are.
+    """
+
+    def __init__(self, task):
+        self.task = task
+        self.context = None
+
+    def begin(self):
+        """Report the start of an epoch."""
+        self.context = self.task.context.subcontext(task_name="epoch")
+        self.context.call_on_fit_task_begin(
+            estimator=self.task.estimator, **self.task.data
+        )
+
+    def end(self):
+        """Report the end of an epoch (a request to stop is ignored)."""
+        self.context.call_on_fit_task_end(
+            estimator=self.task.estimator, **self.task.data
         )

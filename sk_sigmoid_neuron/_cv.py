@@ -14,10 +14,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from . import _scaling
+from . import _callbacks, _scaling
 from ._gd import predict_unit
 from ._sigmoid_neuron import (
     SigmoidNeuronRegressor,
+    _given,
     _unchanged_on_error,
     _validate_training_data,
 )
@@ -26,7 +27,9 @@ from ._sigmoid_neuron import (
 _CORE_PARAMS = ("fit_intercept", "target_scaling", "loss", "alpha", "random_state")
 
 
-class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
+class SigmoidNeuronRegressorCV(
+    _callbacks.CallbackSupportMixin, RegressorMixin, BaseEstimator
+):
     r"""Sigmoid neuron with the learning rate and the number of epochs chosen by CV.
 
     The same search as
@@ -41,6 +44,12 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
     to the first candidate in the order of
     ``ParameterGrid({"learnrate": learnrates, "epochs": epochs})``, is then
     refitted on all the data.
+
+    With scikit-learn >= 1.9, ``set_callbacks`` attaches ``sklearn.callback``
+    callbacks (such as ``ProgressBar``), with the task tree of ``GridSearchCV``:
+    a fit is a search whose subtasks are the CV splits, each with the epochs
+    of its fold as subtasks, then the refit, whose epochs the refitted
+    estimator reports (see Notes).
 
     Read more in the :ref:`User Guide <sigmoid_neuron_cv>`.
 
@@ -163,6 +172,16 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
     scorer does not). So zero weights remove records and integer weights
     repeat them, in the search as in the fits.
 
+    A callback's request to stop (``on_fit_task_end`` returning True) is
+    ignored within the folds. In ``GridSearchCV`` a propagated callback's
+    request stops the fit of one candidate, which is scored as stopped; here
+    a fold's epochs serve all the candidate epoch counts at once, so each
+    candidate is scored at its own count and ``cv_results_`` is the same with
+    or without callbacks. The refit is a fit of
+    :class:`SigmoidNeuronRegressor`, which stops when a callback propagated to
+    it asks (``best_estimator_.n_iter_`` is then below ``epochs_``), as the
+    refit of ``GridSearchCV`` does.
+
     Examples
     --------
     >>> from sklearn.datasets import make_regression
@@ -246,14 +265,19 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
+        task = _callbacks.CVFitTask(self)
         with _unchanged_on_error(self):
             learnrates, epoch_counts = self._check_grid()
             core = clone(SigmoidNeuronRegressor(**self._core_params()))
-            Xv, Y, sw, y_ndim = _validate_training_data(self, X, y, sample_weight, True)
-            core._learn_target_range(Y, sw)  # the core's errors, before any fold
+            Xv, Y, sw, y_ndim, exponent = _validate_training_data(
+                self, X, y, sample_weight, True, drop_absent=False, with_exponent=True
+            )
             y_split = Y[:, 0] if y_ndim == 1 else Y
+            task.begin(Xv, y_split, _given(sw, exponent))
+            core._learn_target_range(Y, sw)  # the core's errors, before any fold
             splits = list(check_cv(self.cv).split(Xv, y_split, groups))
             scorer, weigh_scores = self._scorer(core, sw)
+            split_tasks = task.begin_search(len(splits), int(epoch_counts.max()))
             scores, failed = self._cross_validate(
                 core,
                 Xv,
@@ -265,8 +289,10 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
                 scorer,
                 weigh_scores,
                 y_ndim,
+                split_tasks,
             )
             self._check_failures(failed, learnrates)
+            task.end_search()
 
             # the candidates in the order of ParameterGrid, which sorts the keys
             # ("epochs" < "learnrate") and varies the last one fastest
@@ -286,9 +312,11 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
             self.epochs_ = self.best_params_["epochs"]
 
             self.best_estimator_ = clone(core).set_params(**self.best_params_)
-            self.best_estimator_.fit(X, y, sample_weight=sample_weight)
+            with task.refit(self.best_estimator_):
+                self.best_estimator_.fit(X, y, sample_weight=sample_weight)
             self.coef_ = self.best_estimator_.coef_
             self.intercept_ = self.best_estimator_.intercept_
+            task.end()
         return self
 
     def predict(self, X):
@@ -390,6 +418,7 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
         scorer,
         weigh_scores,
         y_ndim,
+        split_tasks,
     ):
         """Scores and failures, each of shape (n_candidates, n_splits)."""
         checkpoints = np.unique(epoch_counts)
@@ -403,7 +432,9 @@ class SigmoidNeuronRegressorCV(RegressorMixin, BaseEstimator):
             error_score=self.error_score,
         )
         folds = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fold_scores)(clone(core), X, Y, sw, train, test, k, **search)
+            delayed(_fold_scores)(
+                clone(core), X, Y, sw, train, test, k, task=split_tasks[k], **search
+            )
             for k, (train, test) in enumerate(splits)
         )
         # a fold's (checkpoint, learnrate) table, flattened row by row, is in
@@ -491,13 +522,21 @@ def _fold_scores(
     y_ndim,
     feature_names,
     error_score,
+    task=None,
 ):
     """Scores of every (checkpoint, learnrate) on one split.
 
     Returns ``scores`` and ``failed``, both of shape (n_checkpoints,
     n_learnrates); ``failed`` marks candidates whose weights became
-    non-finite, scored ``error_score``.
+    non-finite, scored ``error_score``. ``task``, a ``_callbacks.SplitTask``,
+    reports the split and its epochs, one by one, to the callbacks; None runs
+    the bank from checkpoint to checkpoint.
     """
+    if sw is not None:  # records of weight 0 are absent, as in fit
+        train = np.asarray(train)
+        if train.dtype == bool:  # a mask, from a hand-made iterable of splits
+            train = np.flatnonzero(train)
+        train = train[sw[train] > 0]
     X_tr, Y_tr = X[train], Y[train]
     sw_tr = None if sw is None else sw[train]
     if sw_tr is not None and not sw_tr.sum() > 0:
@@ -506,6 +545,10 @@ def _fold_scores(
             "every training part needs a record with positive weight. Use other "
             "splits (cv) or check the weights."
         )
+    epochs_tasks = None
+    if task is not None:
+        task.begin(X_tr, Y_tr[:, 0] if y_ndim == 1 else Y_tr, train)
+        epochs_tasks = task.epochs()
     # what SigmoidNeuronRegressor.fit does on this training part
     lo, hi = core._learn_target_range(Y_tr, sw_tr)
     T = _scaling.to_unit(Y_tr, lo, hi, X.dtype)
@@ -533,7 +576,7 @@ def _fold_scores(
     with core._kernel(X_tr, T_bank, sw_tr, learnrate=np.repeat(learnrates, m)) as kern:
         kern.set_params(np.tile(coef, (n_lr, 1)), np.tile(intercept, n_lr))
         for c, epochs in enumerate(checkpoints):
-            losses = kern.run(int(epochs) - done)
+            losses = _run(kern, int(epochs) - done, epochs_tasks)
             done = int(epochs)
             # a fit fails (for this and every later epoch count) once a loss
             # or a weight is non-finite, as SigmoidNeuronRegressor.fit checks
@@ -586,7 +629,21 @@ def _fold_scores(
                     scores[c, j] = _check_score(scorer(cand, X_val, y_val, **score_kw))
             if bad.any():
                 scores[c, bad] = error_score
+    if task is not None:
+        task.end()
     return scores, failed
+
+
+def _run(kern, n_epochs, epochs_tasks):
+    """``n_epochs`` epochs of the bank, their losses; one by one for the callbacks."""
+    if epochs_tasks is None:
+        return kern.run(n_epochs)
+    losses = []
+    for _ in range(n_epochs):
+        epochs_tasks.begin()
+        losses.append(kern.run(1))
+        epochs_tasks.end()  # a request to stop is ignored (see BankEpochs)
+    return np.concatenate(losses)
 
 
 def _check_score(score):

@@ -74,7 +74,10 @@ def fit(est, X, y, sample_weight, coef_init, intercept_init):
             continued = bool(curve)
             split = None
             if est.early_stopping:
+                # split the records present (weight > 0), as in memory
                 idx = np.arange(data.n_samples)
+                if data.weighted:
+                    idx = np.flatnonzero(data.sample_weight.compute() > 0)
                 train, _, _, (val, _, _) = _validation_split(
                     idx, idx, None, est.validation_fraction, est.random_state
                 )
@@ -613,6 +616,11 @@ def _chunk_prepare(part, lo, hi, split):
     X, s = part["X"], part["s"]
     T = _scaling.to_unit(part["Y"], lo, hi, X.dtype)
     if split is None:
+        if s is not None and not (s > 0).all():
+            # records of weight 0 are absent, as in memory (a huge x times 0
+            # must not reach the sums); a split holds only present records
+            keep = s > 0
+            X, T, s = X[keep], T[keep], s[keep]
         return {"X": X, "T": T, "s": s, "val": None}
     tr, va = split
     val = (X[va], T[va], None if s is None else s[va])

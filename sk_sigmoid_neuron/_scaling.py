@@ -50,7 +50,8 @@ def check_target_range(y, sample_weight, lo, hi, target_scaling, *, partial=Fals
     if partial and isinstance(target_scaling, str):
         raise ValueError(
             f"y has values in {seen}{where} outside the range {allowed} that "
-            "target_scaling='minmax' learned from the first partial_fit batch. "
+            "target_scaling='minmax' learned when the model was first fitted "
+            "(by fit or the first partial_fit batch). "
             "Pass target_scaling=(low, high) with bounds that hold for the "
             "whole stream."
         )

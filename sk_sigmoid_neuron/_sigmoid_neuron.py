@@ -283,10 +283,13 @@ class SigmoidNeuronRegressor(
 
         coef_init : array-like of shape (n_features,) or (n_outputs, n_features), \
                 default=None
-            Starting weights, instead of the random start.
+            Starting weights, instead of the random start (with ``warm_start``,
+            instead of the previous fit's weights; ``loss_curve_`` and
+            ``n_iter_`` still continue).
 
         intercept_init : float or array-like of shape (n_outputs,), default=None
-            Starting bias, instead of 0.
+            Starting bias, instead of 0 (with ``warm_start``, instead of the
+            previous fit's bias).
 
         Returns
         -------
@@ -297,10 +300,10 @@ class SigmoidNeuronRegressor(
             return _dask.fit(self, X, y, sample_weight, coef_init, intercept_init)
         task = _callbacks.FitTask(self, "fit", max_subtasks=self.epochs)
         with _unchanged_on_error(self):
-            X, Y, sw, y_ndim = self._validate_training_data(
-                X, y, sample_weight, reset=True
+            X, Y, sw, y_ndim, exponent = _validate_training_data(
+                self, X, y, sample_weight, reset=True, with_exponent=True
             )
-            task.begin(X, Y[:, 0] if y_ndim == 1 else Y, sw)
+            task.begin(X, Y[:, 0] if y_ndim == 1 else Y, _given(sw, exponent))
             if self.compute_inference:
                 _inference.check_size(X.shape[1])
             lo, hi = self._learn_target_range(Y, sw)
@@ -317,7 +320,7 @@ class SigmoidNeuronRegressor(
             self._set_fitted(coef, intercept, lo, hi, curve, y_ndim=y_ndim)
             self.validation_loss_curve_ = val_curve
             self._set_path(path, y_ndim, continued)
-            self._set_inference(X, T, sw, y_ndim)
+            self._set_inference(X, T, sw, y_ndim, exponent)
             task.end()
         return self
 
@@ -355,10 +358,10 @@ class SigmoidNeuronRegressor(
         first = not hasattr(self, "coef_")
         task = _callbacks.FitTask(self, "partial_fit", max_subtasks=0)
         with _unchanged_on_error(self):
-            X, Y, sw, y_ndim = self._validate_training_data(
-                X, y, sample_weight, reset=first
+            X, Y, sw, y_ndim, exponent = _validate_training_data(
+                self, X, y, sample_weight, reset=first, with_exponent=True
             )
-            task.begin(X, Y[:, 0] if y_ndim == 1 else Y, sw)
+            task.begin(X, Y[:, 0] if y_ndim == 1 else Y, _given(sw, exponent))
             if first:
                 lo, hi = self._learn_target_range(Y, sw)
                 coef, intercept, curve = self._start(X, Y, None, None)
@@ -470,9 +473,6 @@ class SigmoidNeuronRegressor(
         return tags
 
     # -- the steps of fit, in order ------------------------------------------
-    def _validate_training_data(self, X, y, sample_weight, reset):
-        return _validate_training_data(self, X, y, sample_weight, reset)
-
     def _learn_target_range(self, Y, sw):
         _scaling.check_target_scaling(self.target_scaling)
         lo, hi = _scaling.target_range(Y, sw, self.target_scaling)
@@ -483,13 +483,22 @@ class SigmoidNeuronRegressor(
         """Starting weights, bias and loss curve (continued with warm_start)."""
         n_features, n_outputs = X.shape[1], Y.shape[1]
         dtype = X.dtype
-        if coef_init is None and self.warm_start and hasattr(self, "coef_"):
+        if self.warm_start and hasattr(self, "coef_"):
+            # continue; an init given replaces its part (as in SGDRegressor)
             self._check_n_outputs(Y)
             coef, intercept = self._coef_2d()
-            if coef.shape[1] != n_features:
+            if coef_init is not None:
+                coef = _check_init(
+                    coef_init, (n_outputs, n_features), "coef_init", dtype
+                )
+            elif coef.shape[1] != n_features:
                 raise ValueError(
                     f"warm_start=True continues a model with {coef.shape[1]} "
                     f"features but X has {n_features}; use warm_start=False."
+                )
+            if intercept_init is not None:
+                intercept = _check_init(
+                    intercept_init, (n_outputs,), "intercept_init", dtype
                 )
             _check_weights_fit(coef, intercept, dtype)
             return coef.astype(dtype), intercept.astype(dtype), list(self.loss_curve_)
@@ -638,8 +647,13 @@ class SigmoidNeuronRegressor(
             )
         self.coef_path_, self.intercept_path_ = coefs, intercepts
 
-    def _set_inference(self, X, T, sw, y_ndim):
-        """``coef_cov_``, ``coef_se_``, ``intercept_se_`` at the fitted weights."""
+    def _set_inference(self, X, T, sw, y_ndim, exponent=0):
+        """``coef_cov_``, ``coef_se_``, ``intercept_se_`` at the fitted weights.
+
+        ``sw`` are the weights scaled by ``2**-exponent``: as frequency weights
+        (an integer weight ``k`` counts a record ``k`` times), they count in the
+        covariance, which scales as their inverse.
+        """
         if X is None or not self.compute_inference:
             self.coef_cov_ = self.coef_se_ = self.intercept_se_ = None
             return
@@ -655,6 +669,7 @@ class SigmoidNeuronRegressor(
             fit_intercept=self.fit_intercept,
         )
         _inference.check(cov, newton, coef.shape[0])
+        cov = np.ldexp(cov, -exponent)  # exact: the covariance of the weights given
         se = _inference.standard_errors(cov)
         if y_ndim == 1:
             cov, se = cov[0], se[0]
@@ -738,12 +753,19 @@ def _epoch_attributes(coef, intercept, curve, **kwargs):
     return {**_fitted_attributes(coef, intercept, curve, **kwargs), **after_the_epochs}
 
 
-def _validate_training_data(estimator, X, y, sample_weight, reset):
+def _validate_training_data(
+    estimator, X, y, sample_weight, reset, drop_absent=True, with_exponent=False
+):
     """Validated X, y as (n_samples, n_outputs) float64, weights, y.ndim.
 
     ``validate_data`` records ``n_features_in_`` (and feature names) on
     ``estimator``, which is this estimator or the CV estimator built on it.
+    The weights come scaled by ``2**-e`` (see below); ``with_exponent`` adds
+    ``e`` to the result. With ``drop_absent``, records of weight 0 are left
+    out (the CV estimator keeps them, so that its splits are those of the data
+    it was given).
     """
+    exponent = 0
     X, y = validate_data(
         estimator,
         X,
@@ -764,13 +786,25 @@ def _validate_training_data(estimator, X, y, sample_weight, reset):
                 "sample_weight sums to zero: at least one record needs a "
                 "positive weight."
             )
-        # only the ratios of the weights matter: weights whose sum overflows
-        # X's dtype, or that all underflow it, are divided by the largest
-        finfo, largest = np.finfo(X.dtype), sample_weight.max()
-        if not finfo.tiny <= largest <= finfo.max / (2 * len(sample_weight)):
-            sample_weight = sample_weight / largest
-        sample_weight = sample_weight.astype(X.dtype)
+        # only the ratios of the weights matter: scaled by a power of two
+        # (exact, so the fit's bits do not change) to a largest weight in
+        # [0.5, 1), they neither overflow X's dtype nor push s * x towards it
+        _, exponent = np.frexp(sample_weight.max())
+        sample_weight = np.ldexp(sample_weight, -exponent).astype(X.dtype)
+        if drop_absent:
+            # weight 0: the record is absent (not even a huge x or an inf in a
+            # product with 0 may reach the sums)
+            keep = sample_weight > 0
+            if not keep.all():
+                X, Y, sample_weight = X[keep], Y[keep], sample_weight[keep]
+    if with_exponent:
+        return X, Y, sample_weight, y.ndim, int(exponent)
     return X, Y, sample_weight, y.ndim
+
+
+def _given(sw, exponent):
+    """The weights as given (callbacks see these), from the scaled ones."""
+    return None if sw is None else np.ldexp(sw.astype(np.float64), exponent)
 
 
 def _check_init(value, shape, name, dtype):
@@ -786,6 +820,12 @@ def _check_init(value, shape, name, dtype):
             )
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinity; pass finite values.")
+    largest = np.abs(arr).max(initial=0)
+    if largest > np.finfo(dtype).max:
+        raise ValueError(
+            f"{name} has values up to {largest:.3g}, beyond {np.dtype(dtype)}, "
+            "the dtype of X; pass smaller values, or X as float64."
+        )
     return arr.astype(dtype)
 
 

@@ -12,9 +12,14 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.special import expit
 from sklearn.base import BaseEstimator, RegressorMixin, clone
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, KFold
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _callbacks, _gd
+from sk_sigmoid_neuron import (
+    SigmoidNeuronRegressor,
+    SigmoidNeuronRegressorCV,
+    _callbacks,
+    _gd,
+)
 
 try:
     from sklearn.callback import ProgressBar
@@ -104,12 +109,18 @@ def data():
 
 
 # -- without scikit-learn's callbacks -------------------------------------------------
-def test_without_sklearn_callback_there_is_nothing_to_report(monkeypatch):
-    # load _callbacks as on scikit-learn < 1.9, where sklearn.callback is missing
+@pytest.fixture
+def old_callbacks(monkeypatch):
+    """_callbacks as loaded on scikit-learn < 1.9, where sklearn.callback is missing."""
     monkeypatch.setitem(sys.modules, "sklearn.callback", None)
     spec = importlib.util.spec_from_file_location("old_callbacks", _callbacks.__file__)
     old = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(old)
+    return old
+
+
+def test_without_sklearn_callback_there_is_nothing_to_report(old_callbacks):
+    old = old_callbacks
     assert old.CallbackSupportMixin is not _callbacks.CallbackSupportMixin
 
     class OldEstimator(old.CallbackSupportMixin, RegressorMixin, BaseEstimator):
@@ -125,16 +136,40 @@ def test_without_sklearn_callback_there_is_nothing_to_report(monkeypatch):
     assert vars(estimator) == {}
 
 
-@requires_callbacks
-def test_no_callbacks_runs_all_epochs_in_one_kernel_call(data, monkeypatch):
-    calls = []
+def test_without_sklearn_callback_a_cv_fit_reports_nothing(old_callbacks):
+    class OldCV(old_callbacks.CallbackSupportMixin, RegressorMixin, BaseEstimator):
+        pass
+
+    estimator, refitted = OldCV(), SigmoidNeuronRegressor()
+    task = old_callbacks.CVFitTask(estimator)
+    task.begin(np.ones((2, 1)), np.ones(2), None)
+    assert task.begin_search(n_splits=3, n_epochs=5) == [None] * 3
+    task.end_search()
+    with task.refit(refitted):
+        assert not hasattr(refitted, "_parent_callback_ctx")
+    task.end()
+    assert vars(estimator) == {}
+
+
+@pytest.fixture
+def kernel_runs(monkeypatch):
+    """The epochs of each ``EpochKernel.run`` call, recorded in order."""
+    runs = []
     run = _gd.EpochKernel.run
 
     def counting_run(self, n_epochs):
-        calls.append(n_epochs)
+        runs.append(n_epochs)
         return run(self, n_epochs)
 
     monkeypatch.setattr(_gd.EpochKernel, "run", counting_run)
+    return runs
+
+
+@requires_callbacks
+def test_no_callbacks_runs_all_epochs_in_one_kernel_call(
+    data, monkeypatch, kernel_runs
+):
+    calls = kernel_runs
     contexts = []
     init = SigmoidNeuronRegressor._init_callback_context
 
@@ -377,9 +412,9 @@ def test_callback_on_grid_search_reaches_every_epoch_of_every_fit(data):
     )
 
 
-# -- scikit-learn's ProgressBar (rich) ------------------------------------------------
-@requires_callbacks
-def test_progress_bar_advances_once_per_epoch(data, monkeypatch, capsys):
+@pytest.fixture
+def bar_progress(monkeypatch):
+    """The progress of the ProgressBar's root task after each task's end."""
     progress = []
     on_task_end = RichProgressMonitor._on_task_end
 
@@ -388,6 +423,13 @@ def test_progress_bar_advances_once_per_epoch(data, monkeypatch, capsys):
         progress.append(self.root_rich_task.progress)
 
     monkeypatch.setattr(RichProgressMonitor, "_on_task_end", recording_on_task_end)
+    return progress
+
+
+# -- scikit-learn's ProgressBar (rich) ------------------------------------------------
+@requires_callbacks
+def test_progress_bar_advances_once_per_epoch(data, bar_progress, capsys):
+    progress = bar_progress
     model = SigmoidNeuronRegressor(epochs=8, random_state=0)
     model.set_callbacks(ProgressBar()).fit(*data)
     assert_allclose(progress, [k / 8 for k in range(1, 9)] + [1.0])
@@ -416,3 +458,292 @@ def test_progress_bar_on_grid_search_shows_every_fit(data, n_jobs, monkeypatch, 
     assert "GridSearchCV - refit-with-best-params | SigmoidNeuronRegressor - fit" in out
     assert re.search("100%", out)
     assert not re.search(r"\b[0-9]{1,2}%", out)  # every bar completed
+
+
+# -- SigmoidNeuronRegressorCV: a search over the splits, then a refit ----------------
+CV_PARAMS = dict(learnrates=[0.5, 2.0], epochs=[2, 4], random_state=0)
+
+
+def epoch_hooks(n_epochs):
+    return [(hook, "epoch", i) for i in range(n_epochs) for hook in ("begin", "end")]
+
+
+def split_id(ctx):
+    """The split of a fold's task (the split or one of its epochs), else None."""
+    for task in (ctx, ctx.parent):
+        if task is not None and task.task_name == "split":
+            return task.task_id
+    return None
+
+
+@requires_callbacks
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_cv_fit_is_a_search_over_splits_of_epochs_then_a_refit(data, n_jobs):
+    X, y = data
+    sample_weight = np.arange(1.0, 31.0)
+    splits = list(KFold(2).split(X))
+    recorder = PropagatedRecorder()
+    model = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=splits, n_jobs=n_jobs)
+    with parallel_backend("threading"):  # the recorder sees the workers' hooks
+        model.set_callbacks(recorder).fit(X, y, sample_weight=sample_weight)
+
+    def fold(k):
+        return [("begin", "split", k), *epoch_hooks(4), ("end", "split", k)]
+
+    outside_folds = [
+        ("setup", "fit", 0),
+        ("begin", "fit", 0),
+        ("begin", "search", 0),
+        ("end", "search", 0),
+        ("begin", "fit", 1),  # the refit's own fit, as refit-with-best-params
+        *epoch_hooks(model.epochs_),
+        ("end", "fit", 1),
+        ("end", "fit", 0),
+        ("teardown", "fit", 0),
+    ]
+    hooks = recorder.hooks()
+    if n_jobs == 1:
+        assert hooks == outside_folds[:3] + fold(0) + fold(1) + outside_folds[3:]
+
+    def hooks_of_split(k):
+        return [
+            (hook, ctx.task_name, ctx.task_id)
+            for hook, _, ctx, _ in recorder.calls
+            if split_id(ctx) == k
+        ]
+
+    for k in (0, 1):  # in parallel, the folds interleave, each in order
+        assert hooks_of_split(k) == fold(k)
+    assert hooks_of_split(None) == outside_folds
+
+    root = recorder.calls[0][2]
+    assert root.estimator_name == "SigmoidNeuronRegressorCV"
+    assert root.max_subtasks == 2
+    search, refit = [ctx for ctx in root if ctx.parent is root]
+    assert (search.task_name, search.max_subtasks) == ("search", 2)
+    assert not search.sequential_subtasks
+    assert [
+        (c.task_name, c.task_id, c.max_subtasks) for c in root if c.parent is search
+    ] == [("split", 0, 4), ("split", 1, 4)]
+    assert (refit.estimator_name, refit.source_task_name, refit.max_subtasks) == (
+        "SigmoidNeuronRegressor",
+        "refit-with-best-params",
+        model.epochs_,
+    )
+
+    for hook, estimator, ctx, kwargs in recorder.calls:
+        if hook in ("setup", "teardown"):
+            continue
+        if ctx.estimator_name == "SigmoidNeuronRegressor":
+            assert estimator is model.best_estimator_
+            continue
+        assert estimator is model
+        if ctx.task_name == "search":
+            assert kwargs["X"] is None  # as GridSearchCV's search task
+            continue
+        k = split_id(ctx)
+        rows = slice(None) if k is None else splits[k][0]  # a fold: its training part
+        assert_array_equal(kwargs["X"], X[rows])
+        assert_array_equal(kwargs["y"], y[rows])
+        assert_array_equal(kwargs["metadata"]["sample_weight"], sample_weight[rows])
+        if k is not None:  # a bank of neurons is no model of the CV estimator
+            assert kwargs["fitted_estimator"] is None
+    fitted = recorder.calls[-2][3]["fitted_estimator"]  # the end of the fit
+    assert fitted.best_params_ == model.best_params_
+    assert not hasattr(model, "_callback_fit_ctx")  # torn down
+
+
+@requires_callbacks
+def test_cv_reports_epochs_one_by_one_only_when_a_callback_listens(data, kernel_runs):
+    runs = kernel_runs
+    model = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=2)
+
+    def fit_runs(*callbacks, model=model):
+        runs.clear()
+        clone(model).set_callbacks(*callbacks).fit(*data)
+        return list(runs)
+
+    best = clone(model).fit(*data).epochs_
+    # each fold's bank from checkpoint to checkpoint (epochs 2 and 4), the refit
+    assert fit_runs() == [2, 2] * 2 + [best]
+    # a callback on the CV estimator: one run per epoch of each fold; the refit
+    # hears only the callbacks that propagate
+    assert fit_runs(Recorder()) == [1] * 4 * 2 + [best]
+    assert fit_runs(PropagatedRecorder()) == [1] * 4 * 2 + [1] * best
+    # in a meta-estimator whose callbacks do not reach it, the fast path
+    outer = GridSearchCV(model, {"alpha": [0.0]}, cv=2)
+    assert 1 not in fit_runs(Recorder(), model=outer)
+
+
+@requires_callbacks
+@pytest.mark.parametrize("kind", ["dense", "weighted-mae", "2d-y", "float32", "sparse"])
+def test_cv_callbacks_do_not_change_the_search(data, kind):
+    X, y = data
+    sample_weight = None
+    params = dict(CV_PARAMS, cv=3)
+    if kind == "weighted-mae":
+        sample_weight = np.arange(30) % 3.0
+        params["scoring"] = "neg_mean_absolute_error"
+    elif kind == "2d-y":
+        y = np.column_stack([y, -y])
+    elif kind == "float32":
+        X = X.astype(np.float32)
+    elif kind == "sparse":
+        X = sparse.csr_matrix(X * (np.abs(X) > 0.5))
+    plain = SigmoidNeuronRegressorCV(**params).fit(X, y, sample_weight=sample_weight)
+    watched = SigmoidNeuronRegressorCV(**params).set_callbacks(PropagatedRecorder())
+    watched.fit(X, y, sample_weight=sample_weight)
+    assert watched.cv_results_.keys() == plain.cv_results_.keys()
+    for key, value in plain.cv_results_.items():
+        assert_array_equal(watched.cv_results_[key], value)
+    assert watched.best_params_ == plain.best_params_
+    assert watched.best_score_ == plain.best_score_
+    assert_array_equal(watched.coef_, plain.coef_)
+    assert_array_equal(watched.intercept_, plain.intercept_)
+    assert watched.best_estimator_.loss_curve_ == plain.best_estimator_.loss_curve_
+
+
+@requires_callbacks
+def test_cv_ignores_stop_requests_in_the_folds_and_the_refit_stops(data):
+    X, y = data
+    plain = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=2).fit(X, y)
+    recorder = PropagatedRecorder(stop_after=1)
+    model = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=2).set_callbacks(recorder)
+    model.fit(X, y)
+    # every fold runs all its epochs: each candidate is scored at its own count
+    fold_ends = [
+        ctx.task_id
+        for hook, _, ctx, _ in recorder.calls
+        if hook == "end" and ctx.task_name == "epoch" and split_id(ctx) is not None
+    ]
+    assert fold_ends == [0, 1, 2, 3] * 2
+    for key, value in plain.cv_results_.items():
+        assert_array_equal(model.cv_results_[key], value)
+    assert model.best_params_ == plain.best_params_
+    # the refit is a fit of the core estimator, which stops when asked (as the
+    # refit of GridSearchCV would)
+    assert model.best_estimator_.n_iter_ == 1
+    reference = SigmoidNeuronRegressor(random_state=0, learnrate=model.learnrate_)
+    assert_array_equal(model.coef_, reference.set_params(epochs=1).fit(X, y).coef_)
+
+
+@requires_callbacks
+@pytest.mark.parametrize(
+    "where",
+    [
+        "fold callback",
+        "refit callback",
+        "bad input",
+        "diverging",
+        "all fail",
+        "refit diverges",
+    ],
+)
+def test_cv_failed_fit_tears_callbacks_down_and_keeps_the_model(data, where):
+    X, y = data
+    model = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=2).fit(X, y)
+    before, results = model.coef_.copy(), model.cv_results_
+
+    class Failing(PropagatedRecorder):
+        def on_fit_task_end(self, estimator, context):
+            in_refit = context.estimator_name == "SigmoidNeuronRegressor"
+            if context.task_name == "epoch" and context.task_id == 1:
+                if in_refit == (where == "refit callback"):
+                    raise RuntimeError("callback failed")
+
+    recorder, error, message = Recorder(), ValueError, None
+    if where in ("fold callback", "refit callback"):
+        recorder, error, message = Failing(), RuntimeError, "callback failed"
+    elif where == "bad input":
+        model.set_params(target_scaling=None)
+        message = "target_scaling"
+    elif where == "diverging":  # log loss makes the weights overflow
+        model.set_params(learnrates=[0.5, 1e308], loss="log_loss", error_score="raise")
+        message = r"learnrate=1e\+308 is too large"
+    elif where == "all fail":
+        model.set_params(learnrates=[1e308], epochs=[10], loss="log_loss")
+        message = "All the 2 fits failed"
+    else:  # the scores at 2 epochs are NaN but finite weights: the refit fails
+        model.set_params(learnrates=[1e308], loss="log_loss")
+        message = "The weights became non-finite: learnrate=1e"
+    with warnings.catch_warnings(), pytest.raises(error, match=message):
+        warnings.simplefilter("ignore")  # those of failed fits, not the point here
+        model.set_callbacks(recorder).fit(X, y)
+    assert_array_equal(model.coef_, before)
+    assert model.cv_results_ is results
+    assert [h for h, *_ in recorder.hooks()].count("teardown") == 1
+    assert recorder.hooks()[-1] == ("teardown", "fit", 0)
+    assert not hasattr(model, "_callback_fit_ctx")
+    assert not hasattr(model.best_estimator_, "_parent_callback_ctx")
+    assert not hasattr(model.best_estimator_, "_skl_callbacks")
+
+
+@requires_callbacks
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_progress_bar_on_the_cv_estimator_shows_splits_and_refit(
+    data, n_jobs, monkeypatch, capsys, bar_progress
+):
+    monkeypatch.setenv("COLUMNS", "200")  # rich would shorten the task names
+    progress = bar_progress
+    model = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=3, n_jobs=n_jobs)
+    model.set_callbacks(ProgressBar()).fit(*data)  # n_jobs=2: loky's processes
+    out = capsys.readouterr().out
+    names = [
+        "SigmoidNeuronRegressorCV - fit",
+        "SigmoidNeuronRegressorCV - search #0",
+        *(f"SigmoidNeuronRegressorCV - split #{k}" for k in range(3)),
+        "SigmoidNeuronRegressorCV - refit-with-best-params | "
+        "SigmoidNeuronRegressor - fit #1",
+    ]
+    for name in names:
+        assert name in out
+    assert "100%" in out
+    assert not re.search(r"\b[0-9]{1,2}%", out)  # every bar completed
+    assert progress == sorted(progress) and progress[-1] == 1.0
+    # ends of: 3 x (4 epochs, the split), the search, the refit's epochs and
+    # its fit (which stands for refit-with-best-params), the fit
+    assert len(progress) == 3 * 5 + 1 + model.epochs_ + 1 + 1
+    plain = SigmoidNeuronRegressorCV(**CV_PARAMS, cv=3).fit(*data)
+    for key, value in plain.cv_results_.items():
+        assert_array_equal(model.cv_results_[key], value)
+    assert_array_equal(model.coef_, plain.coef_)
+
+
+@requires_callbacks
+def test_progress_bar_on_an_outer_grid_search_reaches_the_cv_estimator(
+    data, monkeypatch, capsys
+):
+    monkeypatch.setenv("COLUMNS", "200")
+    search = GridSearchCV(
+        SigmoidNeuronRegressorCV(**CV_PARAMS, cv=2), {"alpha": [0.0, 0.01]}, cv=2
+    )
+    search.set_callbacks(ProgressBar()).fit(*data)
+    out = capsys.readouterr().out
+    evaluation = "GridSearchCV - candidate-split-evaluation | SigmoidNeuronRegressorCV"
+    for i in range(4):
+        assert f"{evaluation} - fit #{i}" in out
+    assert "GridSearchCV - refit-with-best-params | SigmoidNeuronRegressorCV" in out
+    # every fit of the CV estimator (4 evaluations, the refit) shows its splits
+    assert out.count("SigmoidNeuronRegressorCV - split #1") == 5
+    assert not re.search(r"\b[0-9]{1,2}%", out)
+
+    # a callback that propagates without limit reaches every epoch
+    recorder = PropagatedRecorder()
+    clone(search).set_callbacks(recorder).fit(*data)
+    begins = [ctx for hook, _, ctx, _ in recorder.calls if hook == "begin"]
+    cv_fits = [c for c in begins if c.source_estimator_name == "GridSearchCV"]
+    assert [c.estimator_name for c in cv_fits] == ["SigmoidNeuronRegressorCV"] * 5
+    assert sum(c.task_name == "split" for c in begins) == 5 * 2
+    fold_epochs = [
+        c for c in begins if c.task_name == "epoch" and split_id(c) is not None
+    ]
+    assert len(fold_epochs) == 5 * 2 * 4
+    refits = [
+        c.estimator_name
+        for c in begins
+        if c.source_task_name == "refit-with-best-params"
+    ]
+    assert sorted(refits) == ["SigmoidNeuronRegressor"] * 5 + [
+        "SigmoidNeuronRegressorCV"
+    ]
+    assert [h for h, *_ in recorder.hooks()].count("setup") == 1  # on the search

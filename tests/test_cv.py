@@ -80,6 +80,22 @@ def test_matches_gridsearchcv(scoring, weighted):
     assert_allclose(model.predict(X), grid.predict(X), rtol=1e-12)
 
 
+def test_records_of_weight_zero_are_absent_even_with_huge_x():
+    # weight 0: absent from every fold's training, as in SigmoidNeuronRegressor
+    # .fit (x w overflows for the huge record: 0 * nan must not reach a sum);
+    # still part of the splits and scored with weight 0, as in GridSearchCV
+    X, y = make_data()
+    X[[3, 17]] = 1e308
+    sw = np.ones(len(y))
+    sw[[3, 17, 30]] = 0
+    splits = list(KFold(4, shuffle=True, random_state=0).split(X))
+    grid = grid_search(cv=splits).fit(X, y, sample_weight=sw)
+    model = SigmoidNeuronRegressorCV(LEARNRATES, EPOCHS, cv=splits, random_state=0)
+    model.fit(X, y, sample_weight=sw)
+    assert np.isfinite(grid.cv_results_["mean_test_score"]).all()
+    assert_same_search(model, grid)
+
+
 def test_default_scoring_is_weighted_r2_of_the_validation_part():
     # independent of GridSearchCV: candidate (learnrate, epochs) on split k is
     # the weighted R2 of a SigmoidNeuronRegressor fitted on the training part

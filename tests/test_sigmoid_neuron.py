@@ -10,12 +10,13 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.optimize import least_squares
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
 
 
 def reference_fit(X, t, w, b, learnrate, epochs, sample_weight=None, intercept=True):
@@ -160,6 +161,93 @@ def test_zero_weight_removes_the_record(data):
     assert_allclose(weighted.target_range_, [y[1:].min(), y[1:].max()])
 
 
+@pytest.fixture(params=["numpy", "numba"])
+def backend(request, monkeypatch):
+    monkeypatch.setattr(_gd, "BACKEND", request.param)
+    return request.param
+
+
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_only_the_ratios_of_the_weights_matter_even_near_overflow(
+    data, fmt, dtype, backend
+):
+    # weights are scaled by a power of two (exact) to a largest one in
+    # [0.5, 1): powers of two give the bits of unit weights, other huge or tiny
+    # weights the same fit to rounding, where they overflowed float32 once
+    X, y = data
+    X = (X * 100).astype(dtype)
+    X = sparse.csr_matrix(X) if fmt == "csr" else X
+
+    def fit(weight):
+        model = SigmoidNeuronRegressor(epochs=5, learnrate=0.001, random_state=0)
+        return model.fit(X, y, sample_weight=np.full(len(y), weight))
+
+    unit = fit(1.0)
+    for weight in (2.0**120, 2.0**-100):
+        model = fit(weight)
+        assert_array_equal(model.coef_, unit.coef_)
+        assert_array_equal(model.intercept_, unit.intercept_)
+        assert_array_equal(model.loss_curve_, unit.loss_curve_)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for weight in (1e37, 1.5e37, 1e-30):
+        model = fit(weight)
+        assert_allclose(model.coef_, unit.coef_, rtol=rtol)
+        assert_allclose(model.loss_curve_, unit.loss_curve_, rtol=rtol)
+
+
+@pytest.mark.parametrize("start", [None, [2.0, -2.0, 0.5]])
+@pytest.mark.parametrize("fmt", ["dense", "csr"])
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_a_record_of_weight_zero_is_absent_even_with_huge_x(
+    data, fmt, loss, start, backend
+):
+    # x w overflows for the huge record (to inf - inf = nan from the start
+    # [2, -2, 0.5]); with weight 0 it must not reach the sums (0 * nan is nan)
+    X, y = data
+    X_huge = np.r_[X, [[1e308] * X.shape[1]]]
+    y_huge = np.r_[np.clip(y / y.max(), 0, 1), 0.3]
+    sw = np.r_[np.ones(len(y)), 0.0]
+    kw = dict(epochs=5, loss=loss, target_scaling=None, random_state=0)
+    A = sparse.csr_matrix(X_huge) if fmt == "csr" else X_huge
+    with_row = SigmoidNeuronRegressor(**kw).fit(
+        A, y_huge, sample_weight=sw, coef_init=start
+    )
+    without = SigmoidNeuronRegressor(**kw).fit(X, y_huge[:-1], coef_init=start)
+    assert_allclose(with_row.coef_, without.coef_, rtol=1e-12)
+    assert_allclose(with_row.loss_curve_, without.loss_curve_, rtol=1e-12)
+    assert with_row.n_features_in_ == X.shape[1]
+
+
+def test_a_record_of_weight_zero_is_absent_from_partial_fit_and_the_split(
+    data, backend
+):
+    # early_stopping splits the records present, so the split is that of the
+    # data without the record
+    X, y = data
+    X_huge = np.r_[X[:20], [[1e308, -1e308, 1e308]], X[20:]]
+    y_huge = np.r_[y[:20], 1e6, y[20:]]  # outside every range too
+    sw = np.r_[np.ones(20), 0.0, np.ones(len(y) - 20)]
+    kw = dict(epochs=20, early_stopping=True, tol=0.0, n_iter_no_change=3)
+    model = SigmoidNeuronRegressor(random_state=0, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with_row = clone(model).fit(X_huge, y_huge, sample_weight=sw)
+        without = clone(model).fit(X, y)
+    assert_allclose(with_row.coef_, without.coef_, rtol=1e-12)
+    assert_allclose(with_row.validation_loss_curve_, without.validation_loss_curve_)
+
+    with_row = SigmoidNeuronRegressor(random_state=0).partial_fit(
+        X_huge, y_huge, sample_weight=sw
+    )
+    without = SigmoidNeuronRegressor(random_state=0).partial_fit(X, y)
+    with_row.partial_fit(X_huge, y_huge, sample_weight=sw)
+    without.partial_fit(X, y)
+    assert_allclose(with_row.coef_, without.coef_, rtol=1e-12)
+    assert_allclose(with_row.target_range_, without.target_range_)
+    assert_allclose(with_row.loss_curve_, without.loss_curve_, rtol=1e-12)
+
+
 def test_record_order_does_not_matter(data):
     X, y = data
     perm = np.random.RandomState(0).permutation(len(y))
@@ -301,6 +389,45 @@ def test_warm_start_continues_the_same_descent(data):
     assert_allclose(warm.coef_, cold.coef_, rtol=1e-13)
     assert_allclose(warm.loss_curve_, cold.loss_curve_, rtol=1e-13)
     assert warm.n_iter_ == 12
+
+
+def test_warm_start_takes_an_explicit_init_for_its_part(data):
+    X, y = data
+    model = SigmoidNeuronRegressor(epochs=3, warm_start=True, random_state=0)
+    model.fit(X, y)
+    coef = model.coef_.copy()
+    model.fit(X, y, intercept_init=0.7)  # the bias replaced, the weights kept
+    ref = SigmoidNeuronRegressor(epochs=3, random_state=0)
+    ref.fit(X, y, coef_init=coef, intercept_init=0.7)
+    assert_allclose(model.coef_, ref.coef_, rtol=1e-13)
+    assert_allclose(model.intercept_, ref.intercept_, rtol=1e-13)
+    assert model.n_iter_ == 6  # the epochs count on
+    assert_allclose(model.loss_curve_[3:], ref.loss_curve_, rtol=1e-13)
+
+    intercept = model.intercept_
+    model.fit(X, y, coef_init=np.zeros(X.shape[1]))  # the weights replaced
+    ref.set_params(warm_start=False)
+    ref.fit(X, y, coef_init=np.zeros(X.shape[1]), intercept_init=intercept)
+    assert_allclose(model.coef_, ref.coef_, rtol=1e-13)
+    assert model.n_iter_ == 9
+
+
+def test_an_init_beyond_float32_is_a_clear_error_that_keeps_the_model(data):
+    X, y = data
+    X32 = X.astype(np.float32)
+    model = SigmoidNeuronRegressor(epochs=3, random_state=0).fit(X32, y)
+    before = fitted_state(model)
+    big = np.zeros(X.shape[1])
+    big[0] = 1e39
+    with pytest.raises(
+        ValueError, match=r"coef_init has values up to 1e\+39, beyond float32"
+    ):
+        model.fit(X32, y, coef_init=big)
+    with pytest.raises(ValueError, match=r"intercept_init .* beyond float32.*float64"):
+        model.fit(X32, y, intercept_init=-1e40)
+    assert fitted_state(model) == before
+    # float64 X holds them
+    SigmoidNeuronRegressor(epochs=3).fit(X, y, coef_init=big)
 
 
 def test_partial_fit_batches_are_mini_batch_steps(data):
@@ -483,10 +610,14 @@ def test_failed_calls_leave_the_model_unchanged(data):
     assert_array_equal(model.predict(X), pickle.loads(pickle.dumps(model)).predict(X))
 
 
-def test_partial_fit_outside_learned_range_suggests_a_range(data):
+@pytest.mark.parametrize("first", ["fit", "partial_fit"])
+def test_partial_fit_outside_learned_range_suggests_a_range(data, first):
     X, y = data
-    model = SigmoidNeuronRegressor().partial_fit(X, y)
-    with pytest.raises(ValueError, match=r"first partial_fit batch.*\(low, high\)"):
+    model = getattr(SigmoidNeuronRegressor(epochs=3), first)(X, y)
+    message = r"learned when the model was first fitted \(by fit or the first "
+    with pytest.raises(
+        ValueError, match=message + r"partial_fit batch\).*\(low, high\)"
+    ):
         model.partial_fit(X, y * 10)
 
 
