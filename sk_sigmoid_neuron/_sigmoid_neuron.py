@@ -118,6 +118,8 @@ class SigmoidNeuronRegressor(
     warm_start : bool, default=False
         Whether :meth:`fit` starts from the weights of the previous fit (and
         continues its ``loss_curve_`` and ``n_iter_``) instead of a new start.
+        A ``coef_init`` or ``intercept_init`` given to :meth:`fit` replaces
+        the weights or the bias it continues from.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the start :math:`w \sim \mathcal N(0, 1/\sqrt{n_{features}})`
@@ -781,7 +783,8 @@ def _validate_training_data(
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True
         )
-        if not sample_weight.sum() > 0:
+        largest = sample_weight.max()  # not the sum, which may overflow
+        if not largest > 0:
             raise ValueError(
                 "sample_weight sums to zero: at least one record needs a "
                 "positive weight."
@@ -789,7 +792,7 @@ def _validate_training_data(
         # only the ratios of the weights matter: scaled by a power of two
         # (exact, so the fit's bits do not change) to a largest weight in
         # [0.5, 1), they neither overflow X's dtype nor push s * x towards it
-        _, exponent = np.frexp(sample_weight.max())
+        _, exponent = np.frexp(largest)
         sample_weight = np.ldexp(sample_weight, -exponent).astype(X.dtype)
         if drop_absent:
             # weight 0: the record is absent (not even a huge x or an inf in a

@@ -190,7 +190,7 @@ def test_only_the_ratios_of_the_weights_matter_even_near_overflow(
         assert_array_equal(model.intercept_, unit.intercept_)
         assert_array_equal(model.loss_curve_, unit.loss_curve_)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
-    for weight in (1e37, 1.5e37, 1e-30):
+    for weight in (1e37, 1.5e37, 1e-30, 1e308):  # 1e308: their sum overflows
         model = fit(weight)
         assert_allclose(model.coef_, unit.coef_, rtol=rtol)
         assert_allclose(model.loss_curve_, unit.loss_curve_, rtol=rtol)
