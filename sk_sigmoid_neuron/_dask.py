@@ -265,7 +265,8 @@ class _Inputs:
                 )
             _check_length(n, sd.shape[0], "sample_weight")
             _float_dtype(sd.dtype, "sample_weight", keep=False)
-            sd = sd.astype(dtype).rechunk((rows,))
+            # float64 until the chunks scale them (as in memory, see prepare)
+            sd = sd.astype(np.float64).rechunk((rows,))
 
         self.X, self.Y, self.sample_weight = Xd.astype(dtype), Yd, sd
         self.dtype = dtype
@@ -381,6 +382,10 @@ class _Chunks:
         try:
             self._stats = self.map(_chunk_stats)
             _check_stats(self._stats, data)
+            # the weights' scale, 2**-e to a largest weight in [0.5, 1), as
+            # in memory: only their ratios count in the fit
+            largest = max(st["smax"] for st in self._stats)
+            self.weight_exponent = int(np.frexp(largest)[1]) if data.weighted else 0
         except BaseException:
             self.__exit__()
             raise
@@ -445,8 +450,9 @@ class _Chunks:
         return np.vstack([ymin, ymax])
 
     def prepare(self, lo, hi, split):
-        """Map y to [0, 1] per chunk (and split off the validation records)."""
-        offsets = self.data.offsets
+        """Map y to [0, 1] per chunk, scale the weights (and split off the
+        validation records)."""
+        offsets, exponent = self.data.offsets, self.weight_exponent
         if split is None:
             splits = [None] * (len(offsets) - 1)
         else:
@@ -460,7 +466,7 @@ class _Chunks:
             from dask import delayed
 
             tasks = [
-                delayed(_chunk_prepare, pure=False)(p, lo, hi, sp)
+                delayed(_chunk_prepare, pure=False)(p, lo, hi, sp, exponent)
                 for p, sp in zip(self.parts, splits, strict=True)
             ]
             self.parts = self._persist(tasks)
@@ -473,6 +479,7 @@ class _Chunks:
                 lo,
                 hi,
                 sp,
+                exponent,
                 pure=False,
                 workers=[worker],
                 allow_other_workers=True,
@@ -575,6 +582,7 @@ def _chunk_stats(part):
         out["ymin"] = Yp.min(axis=0) if len(Yp) else np.full(k, np.inf)
         out["ymax"] = Yp.max(axis=0) if len(Yp) else np.full(k, -np.inf)
     out["S"] = float(len(X) if s is None else s.sum(dtype=np.float64))
+    out["smax"] = float(s.max()) if s is not None and len(s) else 0.0
     return out
 
 
@@ -612,9 +620,11 @@ def _check_stats(stats, data):
         )
 
 
-def _chunk_prepare(part, lo, hi, split):
+def _chunk_prepare(part, lo, hi, split, exponent):
     X, s = part["X"], part["s"]
     T = _scaling.to_unit(part["Y"], lo, hi, X.dtype)
+    if s is not None:  # scaled by 2**-exponent (exact), then in X's dtype
+        s = np.ldexp(s, -exponent).astype(X.dtype)
     if split is None:
         if s is not None and not (s > 0).all():
             # records of weight 0 are absent, as in memory (a huge x times 0
@@ -717,12 +727,15 @@ def _chunk_records(part):
 
 
 def _chunk_sandwich(part, coef, intercept, loss, fit_intercept):
-    """The chunk's sums of the sandwich: A (no penalty), B and the score."""
+    """The chunk's sums of the sandwich: A (no penalty), B, the score and the
+    weight."""
     k, d = coef.shape
     m = d + 1 if fit_intercept else d
     A, B, score = np.zeros((k, m, m)), np.zeros((k, m, m)), np.zeros((k, m))
+    S = 0.0
     for X, T, s in _pieces(part):
         s = np.ones(len(X)) if s is None else np.asarray(s, np.float64)
+        S += float(s.sum())
         H = np.asarray(X @ coef.T, dtype=np.float64) + intercept
         T = np.asarray(T, dtype=np.float64)
         for j in range(k):
@@ -733,7 +746,7 @@ def _chunk_sandwich(part, coef, intercept, loss, fit_intercept):
             score[j, :d] += X.T @ (s * grad)
             if fit_intercept:
                 score[j, d] += np.dot(s, grad)
-    return A, B, score
+    return A, B, score, S
 
 
 def _chunk_predict(X, coef, intercept, lo, hi, cov, one_d, block_info=None):
@@ -949,7 +962,7 @@ def _set_inference(est, chunks, y_ndim):
     A = sum(s[0] for s in sums)
     B = sum(s[1] for s in sums)
     score = sum(s[2] for s in sums)
-    S = float(sum(st["S"] for st in chunks._stats))
+    S = float(sum(s[3] for s in sums))  # of the scaled weights, as A and B
     penalty = np.r_[np.full(d, S * alpha), 0.0][:m]
     cov = np.zeros((k, d + 1, d + 1))
     newton = np.zeros((k, d + 1))
@@ -959,6 +972,8 @@ def _set_inference(est, chunks, y_ndim):
         A_inv = _inference._inverse_pd(A[j])
         cov[j, :m, :m] = A_inv @ B[j] @ A_inv
         newton[j, :m] = A_inv @ score[j]
+    # the weights count as frequencies: the covariance of the weights given
+    cov = np.ldexp(cov, -chunks.weight_exponent)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _inference.check(cov, newton, k)

@@ -670,8 +670,8 @@ class SigmoidNeuronRegressor(
             alpha=self.alpha,
             fit_intercept=self.fit_intercept,
         )
-        _inference.check(cov, newton, coef.shape[0])
         cov = np.ldexp(cov, -exponent)  # exact: the covariance of the weights given
+        _inference.check(cov, newton, coef.shape[0])
         se = _inference.standard_errors(cov)
         if y_ndim == 1:
             cov, se = cov[0], se[0]

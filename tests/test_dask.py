@@ -130,6 +130,10 @@ CASES = {
         {"weights": True, "n_outputs": 2},
     ),
     "compute_inference": ({"compute_inference": True, "learnrate": "auto"}, {}),
+    "compute_inference, weights": (
+        {"compute_inference": True, "learnrate": "auto"},
+        {"weights": True},
+    ),
 }
 
 
@@ -497,3 +501,19 @@ def test_a_record_of_weight_zero_is_absent_on_dask_too(early_stopping, scheduler
     )
     assert np.isfinite(want.coef_).all()
     assert_same_fit(got, want)
+
+
+@pytest.mark.parametrize("weight", [1e308, 2.0**-1000])
+def test_weights_beyond_float32_count_by_their_ratios_on_dask(weight, scheduler):
+    # the weights stay float64 until each chunk scales them by the same power
+    # of two as in memory, then takes X's dtype: no overflow to inf
+    X, y = make_data(n=400, dtype=np.float32)
+    sw = np.full(len(X), weight)
+    sw[::7] *= 0.5
+    params = dict(epochs=8, random_state=0)
+    want = SigmoidNeuronRegressor(**params).fit(X, y, sample_weight=sw)
+    got = SigmoidNeuronRegressor(**params).fit(
+        chunked(X), chunked(y), sample_weight=chunked(sw)
+    )
+    assert got.coef_.dtype == np.float32
+    assert_same_fit(got, want, tol={"rtol": 1e-5})

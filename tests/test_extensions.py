@@ -572,3 +572,21 @@ def test_return_std_needs_compute_inference(proportions):
     assert model.coef_se_ is None
     with pytest.raises(ValueError, match="compute_inference=True"):
         model.predict(X, return_std=True)
+
+
+def test_the_convergence_check_measures_steps_in_the_weights_own_standard_errors():
+    # weights count as frequencies: weights 4 are each record four times, and
+    # the check's "standard errors" are those of the weights as given
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 3))
+    y = expit(X @ [1.0, -0.5, 0.2]) + 0.1 * rng.standard_normal(200)
+    model = SigmoidNeuronRegressor(epochs=3, compute_inference=True, random_state=0)
+    messages = {}
+    for name, fit_args in {
+        "weights 4": (X, y, np.full(200, 4.0)),
+        "repeated": (np.repeat(X, 4, axis=0), np.repeat(y, 4)),
+    }.items():
+        with pytest.warns(ConvergenceWarning) as caught:
+            model.fit(*fit_args)
+        messages[name] = [str(w.message) for w in caught]
+    assert messages["weights 4"] == messages["repeated"]
