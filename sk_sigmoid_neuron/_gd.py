@@ -92,15 +92,13 @@ SERIAL_BLAS_ELEMENTS = 1 << 13
 # Up to this many elements, the numba path trains C-ordered X on a copy of X.T
 # (4 MiB in float64), by columns.
 NUMBA_COPY_ELEMENTS = 1 << 19
-# Banks of more neurons than this train on numpy even with numba: the compiled
-# pass computes each neuron's dot products and sigmoid one by one, while numpy
-# makes one matrix product per leaf and a vectorised exp (8,000 x 20 float64,
-# one thread: 4 neurons 0.40 ms numba vs 0.47 ms numpy, 8 neurons 0.77 vs
-# 0.67 ms, 16 neurons 1.43 vs 1.17 ms per epoch).
+# Banks of more neurons than this leave the "numba" path, which computes each
+# neuron's dot products and sigmoid one by one, for one matrix product per leaf
+# and a vectorised exp (8,000 x 20 float64, one thread: 4 neurons 0.40 ms
+# numba vs 0.47 ms numpy, 8 neurons 0.77 vs 0.67 ms, 16 neurons 1.43 vs
+# 1.17 ms per epoch): the "bank" path with numba (squared error, beyond
+# SMALL_ELEMENTS; 16 neurons 0.77-0.83 ms), the numpy paths otherwise.
 NUMBA_MAX_NEURONS = 6
-# Wider banks (squared error, beyond SMALL_ELEMENTS) train on the "bank" path
-# with numba: the blocked path's products and exp, its other elementwise work
-# fused into two compiled passes.
 # Below this many elements of X, one thread does all the work: under it, the
 # cost of waking a second thread each epoch exceeds what it saves.
 PARALLEL_ELEMENTS = 1 << 21
