@@ -270,7 +270,7 @@ class SigmoidNeuronRegressorCV(
             learnrates, epoch_counts = self._check_grid()
             core = clone(SigmoidNeuronRegressor(**self._core_params()))
             Xv, Y, sw, y_ndim, exponent = _validate_training_data(
-                self, X, y, sample_weight, True, drop_absent=False, with_exponent=True
+                self, X, y, sample_weight, True, drop_absent=False
             )
             y_split = Y[:, 0] if y_ndim == 1 else Y
             task.begin(Xv, y_split, _given(sw, exponent))

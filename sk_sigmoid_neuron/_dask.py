@@ -76,8 +76,11 @@ def fit(est, X, y, sample_weight, coef_init, intercept_init):
             if est.early_stopping:
                 # split the records present (weight > 0), as in memory
                 idx = np.arange(data.n_samples)
-                if data.weighted:
-                    idx = np.flatnonzero(data.sample_weight.compute() > 0)
+                if data.weighted:  # from the persisted chunks, not the graph
+                    present = chunks.map(_chunk_present)
+                    idx = np.concatenate(
+                        [a + p for a, p in zip(data.offsets[:-1], present, strict=True)]
+                    )
                 train, _, _, (val, _, _) = _validation_split(
                     idx, idx, None, est.validation_fraction, est.random_state
                 )
@@ -620,16 +623,21 @@ def _check_stats(stats, data):
         )
 
 
+def _chunk_present(part):
+    """The rows of the chunk with a positive weight."""
+    return np.flatnonzero(part["s"] > 0)
+
+
 def _chunk_prepare(part, lo, hi, split, exponent):
     X, s = part["X"], part["s"]
     T = _scaling.to_unit(part["Y"], lo, hi, X.dtype)
     if s is not None:  # scaled by 2**-exponent (exact), then in X's dtype
         s = np.ldexp(s, -exponent).astype(X.dtype)
     if split is None:
-        if s is not None and not (s > 0).all():
-            # records of weight 0 are absent, as in memory (a huge x times 0
-            # must not reach the sums); a split holds only present records
-            keep = s > 0
+        # records of weight 0 are absent, as in memory (a huge x times 0 must
+        # not reach the sums); a split holds only present records
+        keep = None if s is None else s > 0
+        if keep is not None and not keep.all():
             X, T, s = X[keep], T[keep], s[keep]
         return {"X": X, "T": T, "s": s, "val": None}
     tr, va = split

@@ -303,7 +303,7 @@ class SigmoidNeuronRegressor(
         task = _callbacks.FitTask(self, "fit", max_subtasks=self.epochs)
         with _unchanged_on_error(self):
             X, Y, sw, y_ndim, exponent = _validate_training_data(
-                self, X, y, sample_weight, reset=True, with_exponent=True
+                self, X, y, sample_weight, reset=True
             )
             task.begin(X, Y[:, 0] if y_ndim == 1 else Y, _given(sw, exponent))
             if self.compute_inference:
@@ -361,7 +361,7 @@ class SigmoidNeuronRegressor(
         task = _callbacks.FitTask(self, "partial_fit", max_subtasks=0)
         with _unchanged_on_error(self):
             X, Y, sw, y_ndim, exponent = _validate_training_data(
-                self, X, y, sample_weight, reset=first, with_exponent=True
+                self, X, y, sample_weight, reset=first
             )
             task.begin(X, Y[:, 0] if y_ndim == 1 else Y, _given(sw, exponent))
             if first:
@@ -755,17 +755,14 @@ def _epoch_attributes(coef, intercept, curve, **kwargs):
     return {**_fitted_attributes(coef, intercept, curve, **kwargs), **after_the_epochs}
 
 
-def _validate_training_data(
-    estimator, X, y, sample_weight, reset, drop_absent=True, with_exponent=False
-):
-    """Validated X, y as (n_samples, n_outputs) float64, weights, y.ndim.
+def _validate_training_data(estimator, X, y, sample_weight, reset, drop_absent=True):
+    """Validated X, y as (n_samples, n_outputs) float64, weights, y.ndim, and
+    the exponent ``e`` of the weights' scale: they come scaled by ``2**-e``.
 
     ``validate_data`` records ``n_features_in_`` (and feature names) on
     ``estimator``, which is this estimator or the CV estimator built on it.
-    The weights come scaled by ``2**-e`` (see below); ``with_exponent`` adds
-    ``e`` to the result. With ``drop_absent``, records of weight 0 are left
-    out (the CV estimator keeps them, so that its splits are those of the data
-    it was given).
+    With ``drop_absent``, records of weight 0 are left out (the CV estimator
+    keeps them, so that its splits are those of the data it was given).
     """
     exponent = 0
     X, y = validate_data(
@@ -800,9 +797,7 @@ def _validate_training_data(
             keep = sample_weight > 0
             if not keep.all():
                 X, Y, sample_weight = X[keep], Y[keep], sample_weight[keep]
-    if with_exponent:
-        return X, Y, sample_weight, y.ndim, int(exponent)
-    return X, Y, sample_weight, y.ndim
+    return X, Y, sample_weight, y.ndim, int(exponent)
 
 
 def _given(sw, exponent):
