@@ -15,7 +15,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
 from . import _callbacks, _scaling
-from ._gd import predict_unit
+from ._gd import one_blas_thread, predict_unit
 from ._sigmoid_neuron import (
     SigmoidNeuronRegressor,
     _given,
@@ -573,7 +573,11 @@ def _fold_scores(
     failed = np.zeros((len(checkpoints), n_lr), dtype=bool)
     bad = np.zeros(n_lr, dtype=bool)
     done = 0
-    with core._kernel(X_tr, T_bank, sw_tr, learnrate=np.repeat(learnrates, m)) as kern:
+    # the checkpoints' predictions and scores too run on one BLAS thread: after
+    # a product on two, OpenBLAS's worker spins for about 0.1 s, on a core
+    # that the bank's own threads need (the bank then takes 1.8x as long)
+    kernel = core._kernel(X_tr, T_bank, sw_tr, learnrate=np.repeat(learnrates, m))
+    with one_blas_thread(), kernel as kern:
         kern.set_params(np.tile(coef, (n_lr, 1)), np.tile(intercept, n_lr))
         for c, epochs in enumerate(checkpoints):
             losses = _run(kern, int(epochs) - done, epochs_tasks)

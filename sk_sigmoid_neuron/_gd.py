@@ -33,10 +33,12 @@ Paths (``EpochKernel.path``):
     read from memory once, threads over ranges of leaves.
 ``"bank"``
     A bank of more than ``NUMBA_MAX_NEURONS`` neurons (squared error) on data
-    the blocked path would train, when numba imports: the blocked path with
-    its elementwise numpy calls (all but the exp) fused into two compiled
-    passes that perform the same operations in the same order, so it gives
-    the blocked path's bits in about 0.7 of its time (16 neurons).
+    the blocked path would train, when numba imports: the neurons in groups
+    of at most ``BANK_GROUP_NEURONS``, each group's epochs all in one
+    compiled call without the GIL (``_numba.bank_epochs``: BLAS products per
+    leaf, a vectorised exp, one fused elementwise pass), the groups on
+    threads of their own. 16 neurons on 8,000 x 20: 0.28 ms per epoch on two
+    threads, 0.55 ms on one (the numpy blocked path: 0.78 ms).
 ``"sparse"``
     CSR/CSC through scipy's products, one thread (a fused compiled pass over
     CSR entries, tried, was slower than scipy's two products).
@@ -46,10 +48,13 @@ per *leaf* of ``LEAF_ROWS`` consecutive rows and the leaves are then added in
 a fixed order, so the result does not depend on how many threads run or how
 many leaves a cache block holds (the small paths run on one thread). The
 small paths, and the blocked path, also give the same bits for C- and
-F-ordered X. Paths differ from each other only in summation order, and in
-the sigmoid's last bit: the blocked path computes the squared error's
-``1 / (1 + exp(-h))`` with numpy's vectorised exp, scipy's ``expit`` (the
-other paths) with the C library's.
+F-ordered X. On the bank path each group's sums come from the same calls
+whatever thread runs it, and the groups depend on the number of neurons
+only. Paths differ from each other only in summation order, and in the
+sigmoid's last bit: the blocked path computes the squared error's
+``1 / (1 + exp(-h))`` with numpy's vectorised exp, the bank path with its
+own (``_numba.exp_inplace``, within one ulp), scipy's ``expit`` (the other
+paths) with the C library's.
 
 float32 data stays float32: every buffer and every scalar that meets the data
 has X's dtype (a float64 scalar would promote whole arrays under NumPy 2).
@@ -76,10 +81,10 @@ LEAF_ROWS = 256
 # most leaves a block holds (the buffers stay small beside X for narrow X).
 BLOCK_BYTES = 1 << 22
 MAX_BLOCK_LEAVES = 32
-# ... and at most this many bytes of work buffers (four per neuron), which a
-# bank of neurons passes over several times per block: they stay in L2 (the
-# CV benchmark, 16 neurons on 8,000 x 20, takes 0.85 of the time it takes
-# with blocks sized by BLOCK_BYTES alone).
+# ... and at most this many bytes of work buffers (four per neuron), which
+# several neurons pass over several times per block: they stay in L2 (16
+# neurons on 8,000 x 20 take 0.85 of the time they take with blocks sized by
+# BLOCK_BYTES alone).
 BUFFER_BYTES = 1 << 19
 # Below this many elements of X, copying X (with a column of ones folded in for
 # the bias) is cheaper than the extra calls it saves; above it X is never copied.
@@ -93,12 +98,20 @@ SERIAL_BLAS_ELEMENTS = 1 << 13
 # (4 MiB in float64), by columns.
 NUMBA_COPY_ELEMENTS = 1 << 19
 # Banks of more neurons than this leave the "numba" path, which computes each
-# neuron's dot products and sigmoid one by one, for one matrix product per leaf
-# and a vectorised exp (8,000 x 20 float64, one thread: 4 neurons 0.40 ms
-# numba vs 0.47 ms numpy, 8 neurons 0.77 vs 0.67 ms, 16 neurons 1.43 vs
-# 1.17 ms per epoch): the "bank" path with numba (squared error, beyond
-# SMALL_ELEMENTS; 16 neurons 0.77-0.83 ms), the numpy paths otherwise.
+# neuron's dot products and sigmoid one by one, for the "bank" path (squared
+# error, beyond SMALL_ELEMENTS; numpy paths otherwise). On 8,000 x 20, one
+# thread, per epoch: 6 neurons 0.52 ms numba, 0.27 ms bank; 16 neurons 0.55 ms
+# bank (0.28 ms on two threads). Up to 6 neurons the numba path splits the
+# rows over threads, which pays on larger data (100,000 x 50, two threads: 6
+# neurons 7.7 ms numba, 7.9 ms bank, which has one group).
 NUMBA_MAX_NEURONS = 6
+# Neurons per group on the bank path: each group is one BLAS product per leaf,
+# and groups train on threads of their own (16 learning rates: two groups).
+BANK_GROUP_NEURONS = 8
+# Rows per leaf on the bank path: one pair of BLAS products per leaf and group
+# (16 neurons on 8,000 x 20, two threads: 0.28 ms per epoch with 1024 rows,
+# 0.31 ms with 256).
+BANK_LEAF_ROWS = 1 << 10
 # Below this many elements of X, one thread does all the work: under it, the
 # cost of waking a second thread each epoch exceeds what it saves.
 PARALLEL_ELEMENTS = 1 << 21
@@ -188,8 +201,9 @@ class EpochKernel:
     alpha : float
         L2 penalty ``alpha / 2 * ||w||²`` (not on the intercept).
     n_threads : int or None
-        Threads for the blocked and numba paths; None uses the BLAS thread
-        limit (``threadpoolctl``) for large data and 1 otherwise.
+        Threads for the blocked, numba and bank paths; None uses the BLAS
+        thread limit (``threadpoolctl``) for large data (on the bank path: for
+        a call of ``run`` with enough work) and 1 otherwise.
     block_rows : int or None
         Rows per cache block of the blocked path (a multiple of
         ``LEAF_ROWS``); None sizes it from ``BLOCK_BYTES``. It changes speed,
@@ -249,11 +263,8 @@ class EpochKernel:
             self.n_threads = 1
             self._init_sparse()
         elif bank is not None and n * d > SMALL_ELEMENTS:
-            # the blocked path, its elementwise work compiled
             self.path = "bank"
-            self._nb = bank
-            self._init_targets()
-            self._init_blocked(n_threads, block_rows)
+            self._init_bank(bank, n_threads)
         elif compiled is not None:
             self.path = "numba"
             self._init_numba(compiled, n_threads)
@@ -373,6 +384,49 @@ class EpochKernel:
                 for f in [self._pool.submit(nb.leaf_sums, *a) for a in shares]:
                     f.result()
             nb.reduce_step(sums, self.coef_aug, update, losses[i], self._c)
+        return losses
+
+    # -- the bank path: groups of neurons, all epochs in one compiled call
+    def _init_bank(self, nb, n_threads):
+        X, k = self.X, self.n_neurons
+        self._nb = nb
+        if self.T.shape[1] != k:  # a shared column, one copy per neuron
+            self.T = np.repeat(self.T, k, axis=1)
+        self._init_targets()
+        self._colmajor = not X.flags.c_contiguous
+        self._x = X.T if self._colmajor else X  # C-ordered either way, a view
+        # the groups depend on k alone, so no thread count changes a bit
+        n_groups = -(-k // BANK_GROUP_NEURONS)
+        self._bounds = np.linspace(0, k, n_groups + 1).astype(np.intp)
+        self._threads_given = n_threads is not None
+        n_threads = _blas_threads() if n_threads is None else int(n_threads)
+        self.n_threads = max(1, min(n_threads, n_groups))
+        # contiguous ranges of groups, one per thread
+        bounds = np.linspace(0, n_groups, self.n_threads + 1).astype(int)
+        self._ranges = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
+        if self.n_threads > 1:
+            self._pool = ThreadPoolExecutor(self.n_threads)
+        self._expc = nb.exp_constants(self.dtype)
+
+    def _run_bank(self, n_epochs):
+        n, d, k = self.n_samples, self.n_features, self.n_neurons
+        losses = np.empty((n_epochs, k))
+        args = (self._x, self._colmajor, self._targets(), self.coef_aug)
+        args += (self._update(), self._bounds)
+        rest = (BANK_LEAF_ROWS, self._expc, losses)
+        # threads pay once the call's work outweighs waking them
+        parallel = self._pool is not None and (
+            self._threads_given or n_epochs * n * d * k >= PARALLEL_ELEMENTS
+        )
+        if not parallel:
+            self._nb.bank_epochs(*args, 0, len(self._bounds) - 1, *rest)
+            return losses
+        futures = [
+            self._pool.submit(self._nb.bank_epochs, *args, g0, g1, *rest)
+            for g0, g1 in self._ranges
+        ]
+        for f in futures:
+            f.result()
         return losses
 
     # -- the small path: X copied once with the bias folded in ----------
@@ -538,7 +592,7 @@ class EpochKernel:
             self._blocks(leaf0, leaf1, bufs)
 
     def _blocks(self, leaf0, leaf1, bufs):
-        """:meth:`_leaf_range`'s work (the bank path's, when ``_nb`` is set)."""
+        """:meth:`_leaf_range`'s work."""
         X, T, s, squared = self.X, self.T, self.sample_weight, self.squared
         n, k, full_leaves = self.n_samples, self.n_neurons, self._full_leaves
         W, b = self.coef_aug[:, :-1], self.coef_aug[:, -1]
@@ -546,8 +600,6 @@ class EpochKernel:
         ones = self._ones
         P, Pb, Pl = self._P, self._Pb, self._Pl
         per_block = self.block_rows // LEAF_ROWS
-        nb = self._nb  # the bank path's compiled elementwise passes, or None
-        data = None if nb is None else self._targets()
         for l0 in range(leaf0, leaf1, per_block):
             l1 = min(l0 + per_block, leaf1)
             r0, r1 = l0 * LEAF_ROWS, min(l1 * LEAF_ROWS, n)
@@ -561,11 +613,7 @@ class EpochKernel:
             if rows < m:
                 np.dot(X[r0 + rows : r1], W.T, out=H[rows:])
             Tb = T[r0:r1]
-            if nb is not None:  # the bank path: the same operations, fused
-                nb.bank_exponents(H, b, m)  # -h
-                np.exp(H, out=H)
-                nb.bank_errors(H, data, r0, m, E, Q)
-            elif squared:
+            if squared:
                 # ŷ = 1 / (1 + exp(-h)), scipy's expit formula, from numpy's
                 # vectorised exp: half expit's time on a bank of neurons
                 np.subtract(minus_b, H, out=Y)  # -h (negation is exact)
@@ -584,7 +632,7 @@ class EpochKernel:
                 np.multiply(Tb, H, out=E)
                 Q -= E  # ℓ = softplus(h) - t h
                 np.subtract(Tb, Y, out=E)  # δ = t - ŷ
-            if s is not None and nb is None:
+            if s is not None:
                 sb = s[r0:r1, None]
                 Q *= sb
                 E *= sb
@@ -674,8 +722,7 @@ class EpochKernel:
         return lsum
 
     def _run_epochwise(self, n_epochs):
-        path = "blocked" if self.path == "bank" else self.path
-        epoch = getattr(self, "_epoch_" + path)
+        epoch = getattr(self, "_epoch_" + self.path)
         losses = np.empty((n_epochs, self.n_neurons))
         for i in range(n_epochs):
             penalty = self._penalty()
@@ -702,14 +749,12 @@ class EpochKernel:
         serial_blas = self.path in ("blocked", "bank") or (
             self.path == "small" and self._Xa.size >= SERIAL_BLAS_ELEMENTS
         )
-        limit = (
-            _controller().limit(limits=1, user_api="blas")
-            if serial_blas
-            else nullcontext()
-        )
+        limit = one_blas_thread() if serial_blas else nullcontext()
         with limit, np.errstate(all="ignore"):
             if self.path == "numba":
                 return self._run_numba(n_epochs)
+            if self.path == "bank":
+                return self._run_bank(n_epochs)
             if self.path == "small":
                 return self._run_small(n_epochs)
             return self._run_epochwise(n_epochs)
@@ -767,6 +812,11 @@ def apply_step(coef_aug, G, gb, step, decay, fit_intercept):
 @lru_cache(maxsize=1)
 def _controller():
     return ThreadpoolController()
+
+
+def one_blas_thread():
+    """A context in which the BLAS runs on one thread (``threadpoolctl``)."""
+    return _controller().limit(limits=1, user_api="blas")
 
 
 def _blas_threads():

@@ -259,6 +259,58 @@ def test_as_the_estimator_of_an_outer_cross_validate():
         assert_allclose(result["test_score"][k], inner.score(X[test], y[test]))
 
 
+def test_the_compiled_bank_matches_gridsearchcv_on_any_thread_count(monkeypatch):
+    # training parts large enough for the compiled bank (10 learning rates:
+    # two groups of 5, on two threads, then on one): the same scores to the
+    # bit, and GridSearchCV's
+    pytest.importorskip("numba")
+    from sk_sigmoid_neuron import _gd
+
+    paths = []
+    init = _gd.EpochKernel.__init__
+
+    def spy(kernel, *args, **kwargs):
+        init(kernel, *args, **kwargs)
+        paths.append((kernel.path, kernel.n_threads))
+
+    monkeypatch.setattr(_gd.EpochKernel, "__init__", spy)
+    X, y = make_data(4500, 25)
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
+    learnrates, epochs = list(np.geomspace(0.05, 5.0, 10)), [15, 40]
+    splits = list(KFold(3, shuffle=True, random_state=0).split(X))
+    models = {}
+    for threads in (2, 1):
+        monkeypatch.setattr(_gd, "_blas_threads", lambda threads=threads: threads)
+        paths.clear()
+        models[threads] = SigmoidNeuronRegressorCV(
+            learnrates, epochs, cv=splits, random_state=0
+        ).fit(X, y, sample_weight=sw)
+        assert paths[:3] == [("bank", threads)] * 3  # the folds; then the refit
+    for key in models[1].cv_results_:
+        if key.endswith("test_score"):
+            assert_array_equal(models[2].cv_results_[key], models[1].cv_results_[key])
+    grid = grid_search(learnrates, epochs, cv=splits).fit(X, y, sample_weight=sw)
+    assert_same_search(models[2], grid)
+
+
+def test_checkpoint_scores_run_on_one_blas_thread():
+    # a threaded product leaves OpenBLAS's workers spinning on the cores that
+    # the bank's threads need next: the scoring between segments uses one
+    from threadpoolctl import threadpool_info
+
+    seen = []
+
+    def scorer(estimator, X, y):
+        info = threadpool_info()
+        seen.append({i["num_threads"] for i in info if i["user_api"] == "blas"})
+        return estimator.score(X, y)
+
+    X, y = make_data()
+    SigmoidNeuronRegressorCV([0.3, 3.0], [5, 10], cv=2, scoring=scorer).fit(X, y)
+    assert len(seen) == 2 * 2 * 2  # folds x checkpoints x learning rates
+    assert all(threads == {1} for threads in seen), seen
+
+
 def test_n_jobs_gives_the_same_results():
     X, y = make_data()
     one = SigmoidNeuronRegressorCV(LEARNRATES, EPOCHS, cv=3, random_state=0)

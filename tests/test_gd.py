@@ -275,9 +275,11 @@ def test_threads_block_rows_and_memory_order_never_change_a_bit(
 
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("t_cols", [1, 7])
-def test_bank_path_gives_the_numpy_blocked_paths_bits(weighted, t_cols, monkeypatch):
-    # the bank path fuses the blocked path's elementwise numpy calls into two
-    # compiled passes with the same operations in the same order
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_bank_path_matches_the_numpy_blocked_path(weighted, t_cols, order, monkeypatch):
+    # the same rule; the bank's exp (exp_inplace) and its sums of e² differ
+    # from the blocked path's in the last bit, which a descent of 40 epochs
+    # at learning rates up to 30 does not amplify beyond 1e-12
     monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
     X, T, s, _, W, b = problem(n=1300, d=6, t_cols=t_cols, weighted=weighted)
     lr = np.geomspace(0.1, 30, 7)
@@ -285,10 +287,61 @@ def test_bank_path_gives_the_numpy_blocked_paths_bits(weighted, t_cols, monkeypa
     runs = {}
     for backend in ("numpy", "numba"):
         monkeypatch.setattr(_gd, "BACKEND", backend)
-        runs[backend] = run_kernel(X, T, s, lr, W, b, 20, "squared_error", 0.01, True)
+        args = (T, s, lr, W, b, 40, "squared_error", 0.01, True)
+        runs[backend] = run_kernel(as_format(X, order), *args)
     assert (runs["numpy"][3], runs["numba"][3]) == ("blocked", "bank")
     for a, b_ in zip(runs["numpy"][:3], runs["numba"][:3], strict=True):
-        assert_array_equal(a, b_)
+        assert_allclose(b_, a, rtol=1e-12, atol=1e-15)
+
+
+def test_bank_groups_are_fixed_by_the_number_of_neurons(monkeypatch):
+    # groups of at most BANK_GROUP_NEURONS neurons, as even as possible, the
+    # same for any thread count (which only decides who runs which group)
+    monkeypatch.setattr(_gd, "BACKEND", "numba")
+    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    X, T, *_ = problem(n=600, d=3)
+    for k, sizes in [(7, [7]), (8, [8]), (9, [4, 5]), (16, [8, 8]), (17, [5, 6, 6])]:
+        for n_threads in (1, 2, 5):
+            with EpochKernel(X, T, None, np.ones(k), n_threads=n_threads) as kernel:
+                assert kernel.path == "bank"
+                assert np.diff(kernel._bounds).tolist() == sizes
+                assert kernel.n_threads == min(n_threads, len(sizes))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_compiled_exp_is_within_one_ulp(dtype):
+    # the bank's exp against the exact value (from long double): within 1 ulp
+    # over the whole range, subnormal results within one unit of the
+    # smallest subnormal, inf past overflow, 0 past underflow, NaN for NaN
+    pytest.importorskip("numba")
+    from sk_sigmoid_neuron import _numba as nb
+
+    finfo = np.finfo(dtype)
+    top = float(np.log(finfo.max))
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.uniform(-1.05 * top, 1.05 * top, 200_000),
+            rng.uniform(-2, 2, 100_000),
+            np.linspace(-1.06 * top, -0.98 * top, 20_001),  # underflow, subnormals
+            np.linspace(0.99 * top, 1.01 * top, 2_001),  # overflow
+            [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0],
+        ]
+    ).astype(dtype)
+    got = x.copy()
+    nb.exp_inplace(got, nb.exp_constants(dtype))
+    assert got.dtype == dtype
+    exact = np.exp(x.astype(np.longdouble))
+    with np.errstate(over="ignore"):
+        rounded = exact.astype(dtype)
+    assert_array_equal(np.isnan(got), np.isnan(x))
+    assert_array_equal(np.isinf(got), np.isinf(rounded))
+    normal = np.isfinite(rounded) & (rounded >= finfo.tiny)
+    ulps = np.abs(got[normal] - exact[normal]) / np.spacing(rounded[normal])
+    assert ulps.max() <= 1.0, ulps.max()
+    tiny = np.isfinite(rounded) & ~normal
+    assert tiny.sum() > 1000
+    assert np.abs(got[tiny] - rounded[tiny]).max() <= finfo.smallest_subnormal
 
 
 def test_numpy_small_path_same_bits_for_any_blas_threads(monkeypatch):
@@ -515,13 +568,19 @@ def test_compiled_float32_work_is_typed_float32():
         cols(XT, data, W, b, loss, 0, n, *sums, np.empty(n, f4))
         terms(f4(0.3), f4(0.2), loss, c)
     dot(X[0], W[0], f4(0))
-    exponents = numba.njit(nb.bank_exponents.py_func)
-    errors = numba.njit(nb.bank_errors.py_func)
-    H = X @ W.T
-    exponents(H, b, n)
+    exp = numba.njit(fastmath={"contract"})(nb.exp_inplace.py_func)
+    exp(X[:, 0].copy(), nb.exp_constants(f4))
+    bank = numba.njit(nb.bank_epochs.py_func)
+    coef_aug = np.hstack([W, b[:, None]])
+    update = (np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
+    bounds = np.array([0, 1, k])
     for t_cols in (1, k):
-        errors(H, (T[:, :t_cols], *data[1:]), 0, n, np.empty_like(H), np.empty_like(H))
-    for fn in (rows, cols, terms, dot, exponents, errors):
+        for colmajor, X2 in ((False, X), (True, XT)):
+            t_data = (T[:, :t_cols], np.arange(k) % t_cols, *data[2:])
+            bank(X2, colmajor, t_data, coef_aug, update, bounds, 0, 2, 128,
+                 nb.exp_constants(f4), np.empty((2, k)))  # fmt: skip
+    assert coef_aug.dtype == f4
+    for fn in (rows, cols, terms, dot, exp, bank):
         text = io.StringIO()
         fn.inspect_types(file=text)
         assert ":: float64" not in text.getvalue(), fn.py_func.__name__
