@@ -112,6 +112,9 @@ BANK_GROUP_NEURONS = 8
 # (16 neurons on 8,000 x 20, two threads: 0.28 ms per epoch with 1024 rows,
 # 0.31 ms with 256).
 BANK_LEAF_ROWS = 1 << 10
+# Multiply-adds of X @ W.T per compiled call of the bank path at most (about
+# 0.2 s on one core), so that an interrupt is handled soon.
+BANK_CALL_ELEMENTS = 1 << 30
 # Below this many elements of X, one thread does all the work: under it, the
 # cost of waking a second thread each epoch exceeds what it saves.
 PARALLEL_ELEMENTS = 1 << 21
@@ -413,20 +416,25 @@ class EpochKernel:
         losses = np.empty((n_epochs, k))
         args = (self._x, self._colmajor, self._targets(), self.coef_aug)
         args += (self._update(), self._bounds)
-        rest = (BANK_LEAF_ROWS, self._expc, losses)
+        groups = [(0, len(self._bounds) - 1)]
         # threads pay once the call's work outweighs waking them
-        parallel = self._pool is not None and (
+        if self._pool is not None and (
             self._threads_given or n_epochs * n * d * k >= PARALLEL_ELEMENTS
-        )
-        if not parallel:
-            self._nb.bank_epochs(*args, 0, len(self._bounds) - 1, *rest)
-            return losses
-        futures = [
-            self._pool.submit(self._nb.bank_epochs, *args, g0, g1, *rest)
-            for g0, g1 in self._ranges
-        ]
-        for f in futures:
-            f.result()
+        ):
+            groups = self._ranges
+        # compiled calls of bounded work: Ctrl-C waits for the one running
+        chunk = max(1, BANK_CALL_ELEMENTS // (n * d * k))
+        for start in range(0, n_epochs, chunk):
+            rest = (BANK_LEAF_ROWS, self._expc, losses[start : start + chunk])
+            if len(groups) == 1:
+                self._nb.bank_epochs(*args, *groups[0], *rest)
+                continue
+            futures = [
+                self._pool.submit(self._nb.bank_epochs, *args, g0, g1, *rest)
+                for g0, g1 in groups
+            ]
+            for f in futures:
+                f.result()
         return losses
 
     # -- the small path: X copied once with the bias folded in ----------

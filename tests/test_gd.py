@@ -308,6 +308,33 @@ def test_bank_groups_are_fixed_by_the_number_of_neurons(monkeypatch):
                 assert kernel.n_threads == min(n_threads, len(sizes))
 
 
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_bank_calls_of_bounded_work_give_the_same_bits(n_threads, monkeypatch):
+    # the bank splits a long run into compiled calls of BANK_CALL_ELEMENTS
+    # multiply-adds (so that Ctrl-C is handled soon): no bit changes
+    monkeypatch.setattr(_gd, "BACKEND", "numba")
+    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    X, T, s, _, W, b = problem(n=900, d=5, t_cols=1, weighted=True)
+    lr = np.geomspace(0.1, 30, 10)
+    W, b = np.tile(W, (10, 1)), np.tile(b, 10)
+    args = (T, s, lr, W, b, 9, "squared_error", 0.01, True)
+    whole = run_kernel(X, *args, n_threads=n_threads)
+    monkeypatch.setattr(_gd, "BANK_CALL_ELEMENTS", 2 * 900 * 5 * 10)  # 2 epochs
+    calls = []
+    original = _gd._numba_module().bank_epochs
+
+    def counted(*a):
+        calls.append(a[-1].shape[0])
+        return original(*a)
+
+    monkeypatch.setattr(_gd._numba_module(), "bank_epochs", counted)
+    pieces = run_kernel(X, *args, n_threads=n_threads)
+    assert whole[3] == pieces[3] == "bank"
+    assert sorted(set(calls)) == [1, 2] and sum(calls) == 9 * n_threads
+    for a, b_ in zip(whole[:3], pieces[:3], strict=True):
+        assert_array_equal(a, b_)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_compiled_exp_is_within_one_ulp(dtype):
     # the bank's exp against the exact value (from long double): within 1 ulp
