@@ -211,7 +211,11 @@ def main():
         "them all as checkpoints of one descent); the rest is the bank's "
         f"cheaper neuron-epochs ({len(learnrates)} learning rates in one matrix "
         "update): "
-        + ", ".join(f"{r['ratio'] / work:.1f}x with {r['backend']}" for r in rows)
+        + ", ".join(
+            f"{r['ratio'] / work:.1f}x with {r['backend']} ({r['ratio1'] / work:.1f}x "
+            "on one thread)"
+            for r in rows
+        )
         + f". GridSearchCV's fits of one neuron on {len(splits[0][0]):,} x "
         f"{n_features} run on one thread "
         "(below the size where this package's kernel starts threads); with numba "

@@ -76,7 +76,8 @@ class SigmoidNeuronRegressorCV(
         :meth:`SigmoidNeuronRegressor.score`; a str names a scikit-learn
         scorer (see :func:`~sklearn.metrics.get_scorer_names`); a callable
         ``scorer(estimator, X, y)`` receives a fitted
-        :class:`SigmoidNeuronRegressor` of the candidate.
+        :class:`SigmoidNeuronRegressor` of the candidate. Scores are computed
+        with the BLAS on one thread (see :ref:`sigmoid_neuron_cv`).
 
     fit_intercept : bool, default=True
         Passed to :class:`SigmoidNeuronRegressor`.

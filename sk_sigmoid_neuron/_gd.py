@@ -61,8 +61,9 @@ has X's dtype (a float64 scalar would promote whole arrays under NumPy 2).
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 
 import numpy as np
@@ -822,9 +823,30 @@ def _controller():
     return ThreadpoolController()
 
 
+_serial = {"lock": threading.Lock(), "depth": 0, "limiter": None}
+
+
+@contextmanager
 def one_blas_thread():
-    """A context in which the BLAS runs on one thread (``threadpoolctl``)."""
-    return _controller().limit(limits=1, user_api="blas")
+    """A context in which the BLAS runs on one thread (``threadpoolctl``).
+
+    The limit is process-wide, so nested and concurrent uses (folds of a
+    search run by joblib's threading backend, each fit's kernel) share one:
+    the first to enter sets it, the last to leave restores the limits found
+    before. Entered and left in any order, they restore them.
+    """
+    with _serial["lock"]:
+        if _serial["depth"] == 0:
+            _serial["limiter"] = _controller().limit(limits=1, user_api="blas")
+        _serial["depth"] += 1
+    try:
+        yield
+    finally:
+        with _serial["lock"]:
+            _serial["depth"] -= 1
+            if _serial["depth"] == 0:
+                _serial["limiter"].restore_original_limits()
+                _serial["limiter"] = None
 
 
 def _blas_threads():

@@ -97,6 +97,33 @@ def test_numba_path_same_bits_for_any_threads(backend, dtype, loss, order):
         assert_identical(again, first)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("t_cols", [1, 11])
+def test_compiled_bank_same_bits_for_any_threads_and_order(backend, dtype, t_cols):
+    """11 neurons in groups of 5 and 6 (a bank of learning rates, or of
+    outputs), on 1, 2 and 3 threads, for C- and F-ordered X."""
+    backend("numba")
+    X, T, sw, coef, _ = kernel_data(dtype)
+    k = 11
+    T = np.random.default_rng(3).random((len(X), t_cols)).astype(dtype)
+    coef = np.tile(coef[:1], (k, 1))
+    learnrate = np.geomspace(0.1, 20, k)
+    runs = []
+    for order in ("C", "F"):
+        for n_threads in (1, 2, 3, None):
+            Xo = np.asarray(X, order=order)
+            with _gd.EpochKernel(Xo, T, sw, learnrate, n_threads=n_threads) as kernel:
+                assert kernel.path == "bank"
+                assert np.diff(kernel._bounds).tolist() == [5, 6]
+                if n_threads is not None:
+                    assert kernel.n_threads == min(n_threads, 2)
+                kernel.set_params(coef, np.zeros(k, dtype))
+                losses = kernel.run(5)
+                runs.append((*kernel.get_params(), losses))
+    for again in runs[1:]:
+        assert_identical(again, runs[0])
+
+
 @pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
 def test_numpy_and_numba_agree_to_rounding(backend, loss):
     data = kernel_data(np.float64)

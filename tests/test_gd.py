@@ -104,7 +104,8 @@ TWO_THREADS = {"n_threads": 2, "block_rows": 512}
 TWO_THREADS_256 = {"n_threads": 2, "block_rows": 256}
 LARGE = {"SMALL_ELEMENTS": 0, "NUMBA_COPY_ELEMENTS": 0}  # no copy of X at all
 MEDIUM = {"SMALL_ELEMENTS": 0}  # numba: C-ordered X by columns of a copy
-BANK = {"SMALL_ELEMENTS": 0, "NUMBA_MAX_NEURONS": 0}  # numba: any k is a bank
+# numba: any k is a bank, each neuron a group (so that two threads run groups)
+BANK = {"SMALL_ELEMENTS": 0, "NUMBA_MAX_NEURONS": 0, "BANK_GROUP_NEURONS": 1}
 PATHS = {
     "numpy-small": ("numpy", "C", {}, {}, "small"),
     "numpy-small-F": ("numpy", "F", {}, {}, "small"),
@@ -335,12 +336,40 @@ def test_bank_calls_of_bounded_work_give_the_same_bits(n_threads, monkeypatch):
         assert_array_equal(a, b_)
 
 
+def test_one_blas_thread_is_shared_by_overlapping_uses(monkeypatch):
+    # the BLAS limit is process-wide: uses that overlap in time (folds on
+    # joblib's threading backend, each fit's kernel) set it once and restore
+    # it once, after the last one leaves, whatever the order they leave in
+    events = []
+
+    class Limiter:
+        def restore_original_limits(self):
+            events.append("restore")
+
+    class Controller:
+        def limit(self, limits, user_api):
+            events.append(("limit", limits, user_api))
+            return Limiter()
+
+    monkeypatch.setattr(_gd, "_controller", Controller)
+    first, second = _gd.one_blas_thread(), _gd.one_blas_thread()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first to enter leaves first
+    assert events == [("limit", 1, "blas")]
+    second.__exit__(None, None, None)
+    assert events == [("limit", 1, "blas"), "restore"]
+    with _gd.one_blas_thread(), _gd.one_blas_thread():
+        pass
+    assert events[2:] == [("limit", 1, "blas"), "restore"]
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_compiled_exp_is_within_one_ulp(dtype):
     # the bank's exp against the exact value (from long double): within 1 ulp
-    # over the whole range, subnormal results within one unit of the
+    # (see below) over the whole range, subnormal results within one unit of the
     # smallest subnormal, inf past overflow, 0 past underflow, NaN for NaN
-    pytest.importorskip("numba")
+    numba = pytest.importorskip("numba")
     from sk_sigmoid_neuron import _numba as nb
 
     finfo = np.finfo(dtype)
@@ -358,6 +387,15 @@ def test_the_compiled_exp_is_within_one_ulp(dtype):
     got = x.copy()
     nb.exp_inplace(got, nb.exp_constants(dtype))
     assert got.dtype == dtype
+    # one ulp where the compiled code fuses multiply-adds (x86-64 with FMA,
+    # ARM64), 1.25 where each product and sum is rounded; numba shows no
+    # assembly of code loaded from its cache, so look at a fresh compile
+    fresh = numba.njit(fastmath={"contract"})(nb.exp_inplace.py_func)
+    again = x.copy()
+    fresh(again, nb.exp_constants(dtype))
+    assert_array_equal(again, got)
+    assembly = fresh.inspect_asm(fresh.signatures[0])
+    bound = 1.0 if any(op in assembly for op in ("vfmadd", "fmla", "fmadd")) else 1.25
     exact = np.exp(x.astype(np.longdouble))
     with np.errstate(over="ignore"):
         rounded = exact.astype(dtype)
@@ -365,7 +403,7 @@ def test_the_compiled_exp_is_within_one_ulp(dtype):
     assert_array_equal(np.isinf(got), np.isinf(rounded))
     normal = np.isfinite(rounded) & (rounded >= finfo.tiny)
     ulps = np.abs(got[normal] - exact[normal]) / np.spacing(rounded[normal])
-    assert ulps.max() <= 1.0, ulps.max()
+    assert ulps.max() <= bound, ulps.max()
     tiny = np.isfinite(rounded) & ~normal
     assert tiny.sum() > 1000
     assert np.abs(got[tiny] - rounded[tiny]).max() <= finfo.smallest_subnormal
@@ -601,11 +639,9 @@ def test_compiled_float32_work_is_typed_float32():
     coef_aug = np.hstack([W, b[:, None]])
     update = (np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
     bounds = np.array([0, 1, k])
-    for t_cols in (1, k):
-        for colmajor, X2 in ((False, X), (True, XT)):
-            t_data = (T[:, :t_cols], np.arange(k) % t_cols, *data[2:])
-            bank(X2, colmajor, t_data, coef_aug, update, bounds, 0, 2, 128,
-                 nb.exp_constants(f4), np.empty((2, k)))  # fmt: skip
+    for colmajor, X2 in ((False, X), (True, XT)):  # T: one column per neuron
+        bank(X2, colmajor, data, coef_aug, update, bounds, 0, 2, 128,
+             nb.exp_constants(f4), np.empty((2, k)))  # fmt: skip
     assert coef_aug.dtype == f4
     for fn in (rows, cols, terms, dot, exp, bank):
         text = io.StringIO()
