@@ -353,11 +353,13 @@ class EpochKernel:
         s = self.sample_weight
         self._s = np.ascontiguousarray(s) if s is not None else np.empty(0, dtype)
         self._c = np.array([0.0, 0.5, 1.0], dtype=dtype)  # zero, half, one
+        self._expc = self._nb.exp_constants(dtype)
 
     def _targets(self):
-        """``(T, target column per neuron, s, weighted, constants)``."""
+        """``(T, target column per neuron, s, weighted, constants, those of
+        the compiled exp)``."""
         weighted = self.sample_weight is not None
-        return self.T, self._tcol, self._s, weighted, self._c
+        return self.T, self._tcol, self._s, weighted, self._c, self._expc
 
     def _update(self):
         """``(step, decay, fit_intercept, alpha, weight_sum)``."""
@@ -410,7 +412,6 @@ class EpochKernel:
         self._ranges = list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
         if self.n_threads > 1:
             self._pool = ThreadPoolExecutor(self.n_threads)
-        self._expc = nb.exp_constants(self.dtype)
 
     def _run_bank(self, n_epochs):
         n, d, k = self.n_samples, self.n_features, self.n_neurons
@@ -426,7 +427,7 @@ class EpochKernel:
         # compiled calls of bounded work: Ctrl-C waits for the one running
         chunk = max(1, BANK_CALL_ELEMENTS // (n * d * k))
         for start in range(0, n_epochs, chunk):
-            rest = (BANK_LEAF_ROWS, self._expc, losses[start : start + chunk])
+            rest = (BANK_LEAF_ROWS, losses[start : start + chunk])
             if len(groups) == 1:
                 self._nb.bank_epochs(*args, *groups[0], *rest)
                 continue

@@ -76,10 +76,11 @@ def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
     """Sums of the leaf ``r0:r1`` with X by rows (C order): ``G = Σ sδx``
     (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added.
 
-    ``data`` is ``(T, tcol, s, weighted, c)``: targets, the target column of
-    each neuron, the weights (used if ``weighted``) and the constants.
+    ``data`` is ``(T, tcol, s, weighted, c, expc)``: targets, the target
+    column of each neuron, the weights (used if ``weighted``), the constants
+    and those of :func:`exp_inplace`.
     """
-    T, tcol, s, weighted, c = data
+    T, tcol, s, weighted, c, _ = data
     zero = c[0]
     for q in range(G.shape[0]):
         g = G[q]
@@ -106,9 +107,10 @@ def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
 @njit(**_JIT)
 def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, buf):
     """As :func:`_leaf_rows` with X by columns, given as ``XT = X.T`` (C
-    order); ``buf`` is scratch of length ``r1 - r0`` or more."""
-    T, tcol, s, weighted, c = data
-    zero = c[0]
+    order); ``buf`` is scratch of length ``r1 - r0`` or more. With the squared
+    error the leaf's sigmoids take one vectorised exp (:func:`exp_inplace`)."""
+    T, tcol, s, weighted, c, expc = data
+    zero, half, one = c[0], c[1], c[2]
     m = r1 - r0
     h = buf[:m]
     for q in range(G.shape[0]):
@@ -122,15 +124,32 @@ def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, buf):
         sl = zero
         bq = b[q]
         tq = tcol[q]
-        for r in range(m):
-            i = r0 + r
-            dlt, ell = _terms(h[r] + bq, T[i, tq], loss, c)
-            if weighted:
-                dlt *= s[i]
-                ell *= s[i]
-            sb += dlt
-            sl += ell
-            h[r] = dlt
+        if loss == SQUARED_ERROR:  # _terms' operations, the exps vectorised
+            for r in range(m):
+                h[r] = -(h[r] + bq)
+            exp_inplace(h, expc)
+            for r in range(m):
+                i = r0 + r
+                y = one / (one + h[r])
+                e = T[i, tq] - y
+                dlt = e * ((one - y) * y)
+                ell = (e * e) * half
+                if weighted:
+                    dlt *= s[i]
+                    ell *= s[i]
+                sb += dlt
+                sl += ell
+                h[r] = dlt
+        else:
+            for r in range(m):
+                i = r0 + r
+                dlt, ell = _terms(h[r] + bq, T[i, tq], loss, c)
+                if weighted:
+                    dlt *= s[i]
+                    ell *= s[i]
+                sb += dlt
+                sl += ell
+                h[r] = dlt
         gb[q] = sb
         gl[q] = sl
         for j in range(XT.shape[0]):
@@ -176,7 +195,7 @@ def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
     d, n = XT.shape
     k = coef_aug.shape[0]
     dtype = coef_aug.dtype
-    zero = data[4][0]
+    zero = data[4][0]  # the constants c
     G = np.empty((k, d), dtype)
     gb = np.empty(k, dtype)
     gl = np.empty(k, dtype)
@@ -349,7 +368,7 @@ def exp_inplace(a, constants):
 
 @njit(**_JIT)
 def bank_epochs(
-    X2, colmajor, data, coef_aug, update, bounds, g0, g1, leaf_rows, expc, losses
+    X2, colmajor, data, coef_aug, update, bounds, g0, g1, leaf_rows, losses
 ):
     """All ``losses.shape[0]`` epochs of the neurons of groups ``g0:g1``.
 
@@ -364,7 +383,7 @@ def bank_epochs(
     ``bounds[g0]:bounds[g1]`` of ``coef_aug`` and the same columns of
     ``losses`` (n_epochs, k); the GIL is released.
     """
-    T, _, s, weighted, c = data
+    T, _, s, weighted, c, expc = data
     zero, half, one = c[0], c[1], c[2]
     dtype = coef_aug.dtype
     d = coef_aug.shape[1] - 1

@@ -621,7 +621,7 @@ def test_compiled_float32_work_is_typed_float32():
     W = rng.normal(size=(k, d)).astype(f4)
     b = np.zeros(k, f4)
     c = np.array([0.0, 0.5, 1.0], f4)
-    data = (T, np.arange(k), s, True, c)
+    data = (T, np.arange(k), s, True, c, nb.exp_constants(f4))
     sums = (np.empty((k, d), f4), np.empty(k, f4), np.empty(k, f4))
     rows = numba.njit(nb._leaf_rows.py_func)
     cols = numba.njit(nb._leaf_cols.py_func)
@@ -640,8 +640,7 @@ def test_compiled_float32_work_is_typed_float32():
     update = (np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
     bounds = np.array([0, 1, k])
     for colmajor, X2 in ((False, X), (True, XT)):  # T: one column per neuron
-        bank(X2, colmajor, data, coef_aug, update, bounds, 0, 2, 128,
-             nb.exp_constants(f4), np.empty((2, k)))  # fmt: skip
+        bank(X2, colmajor, data, coef_aug, update, bounds, 0, 2, 128, np.empty((2, k)))
     assert coef_aug.dtype == f4
     for fn in (rows, cols, terms, dot, exp, bank):
         text = io.StringIO()
