@@ -394,16 +394,24 @@ class EpochKernel:
 
     # -- the bank path: groups of neurons, all epochs in one compiled call
     def _init_bank(self, nb, n_threads):
-        X, k = self.X, self.n_neurons
+        X, n, k = self.X, self.n_samples, self.n_neurons
         self._nb = nb
-        if self.T.shape[1] != k:  # a shared column, one copy per neuron
-            self.T = np.repeat(self.T, k, axis=1)
         self._init_targets()
         self._colmajor = not X.flags.c_contiguous
         self._x = X.T if self._colmajor else X  # C-ordered either way, a view
         # the groups depend on k alone, so no thread count changes a bit
         n_groups = -(-k // BANK_GROUP_NEURONS)
         self._bounds = np.linspace(0, k, n_groups + 1).astype(np.intp)
+        # targets and weights by group (see _numba.bank_epochs): n * k each
+        T = np.broadcast_to(self.T, (n, k))
+        Tg = np.empty(n * k, self.dtype)
+        s = self.sample_weight
+        Sg = np.empty(n * k if s is not None else 0, self.dtype)
+        for a, z in zip(self._bounds[:-1], self._bounds[1:], strict=True):
+            Tg[n * a : n * z] = T[:, a:z].ravel()
+            if s is not None:
+                Sg[n * a : n * z] = np.repeat(s, z - a)
+        self._bank_data = (Tg, self._tcol, Sg, s is not None, self._c, self._expc)
         self._threads_given = n_threads is not None
         n_threads = _blas_threads() if n_threads is None else int(n_threads)
         self.n_threads = max(1, min(n_threads, n_groups))
@@ -416,7 +424,7 @@ class EpochKernel:
     def _run_bank(self, n_epochs):
         n, d, k = self.n_samples, self.n_features, self.n_neurons
         losses = np.empty((n_epochs, k))
-        args = (self._x, self._colmajor, self._targets(), self.coef_aug)
+        args = (self._x, self._colmajor, self._bank_data, self.coef_aug)
         args += (self._update(), self._bounds)
         groups = [(0, len(self._bounds) - 1)]
         # threads pay once the call's work outweighs waking them

@@ -372,18 +372,21 @@ def bank_epochs(
 ):
     """All ``losses.shape[0]`` epochs of the neurons of groups ``g0:g1``.
 
-    Group ``g`` holds neurons ``bounds[g]:bounds[g + 1]``; ``T`` (in
-    ``data``) has one column per neuron. ``X2`` is X
-    (``colmajor`` False) or X.T (True), C-ordered; leaves of X.T are copied
-    to a C-ordered leaf for BLAS. Per leaf and group: ``H = X_leaf W.T``,
-    ``Z = exp(-(H + b))``, then ``ŷ = 1 / (Z + 1)``, ``e = t - ŷ``, ``δ = e
-    ((1 - ŷ) ŷ)`` and the weighted ``δ`` and ``e²``, then ``P = δ.T X_leaf``.
+    Group ``g`` holds neurons ``bounds[g]:bounds[g + 1]``. ``data`` is as for
+    the other kernels except that the targets (and the weights, if
+    ``weighted``) are laid out by group, each group a C-ordered (n, its
+    size) block at ``n * bounds[g]`` of a flat array, so that a leaf's work
+    is flat loops that the compiler vectorises. ``X2`` is X (``colmajor``
+    False) or X.T (True), C-ordered; leaves of X.T are copied to a C-ordered
+    leaf for BLAS. Per leaf and group: ``H = X_leaf W.T``, ``Z = exp(-(H +
+    b))``, then ``ŷ = 1 / (Z + 1)``, ``e = t - ŷ``, ``δ = e ((1 - ŷ) ŷ)`` and
+    the weighted ``δ`` and ``e²``, their column sums, and ``P = δ.T X_leaf``.
     Leaves are added in leaf order, so the result depends on the groups only,
     never on the thread or on which other groups a call runs. Updates rows
     ``bounds[g0]:bounds[g1]`` of ``coef_aug`` and the same columns of
     ``losses`` (n_epochs, k); the GIL is released.
     """
-    T, _, s, weighted, c, expc = data
+    T, _, S, weighted, c, expc = data
     zero, half, one = c[0], c[1], c[2]
     dtype = coef_aug.dtype
     d = coef_aug.shape[1] - 1
@@ -396,10 +399,12 @@ def bank_epochs(
     # each group's W.T at the same place whatever groups the call runs (BLAS
     # may compute differently at another alignment)
     WT = np.empty(d * coef_aug.shape[0], dtype)
-    b = np.empty(kt, dtype)
+    Bt = np.empty(leaf_rows * kt, dtype)  # each group's intercepts, by rows
     Hbuf = np.empty(leaf_rows * width, dtype)
     Ebuf = np.empty(leaf_rows * width, dtype)
+    Qbuf = np.empty(leaf_rows * width, dtype)
     Pbuf = np.empty(width * d, dtype)
+    ones = np.ones(leaf_rows, dtype)
     Xb = np.empty((leaf_rows if colmajor else 0, d), dtype)
     G = np.empty((kt, d), dtype)
     gb = np.empty(kt, dtype)
@@ -411,11 +416,13 @@ def bank_epochs(
         for g in range(g0, g1):
             a, z = bounds[g], bounds[g + 1]
             Wg = WT[d * a : d * z].reshape((d, z - a))
-            for f in range(d):
-                for j in range(a, z):
+            Bg = Bt[leaf_rows * (a - j0) : leaf_rows * (z - j0)].reshape(
+                (leaf_rows, z - a)
+            )
+            for j in range(a, z):
+                for f in range(d):
                     Wg[f, j - a] = coef_aug[j, f]
-        for j in range(kt):
-            b[j] = coef_aug[j0 + j, d]
+                Bg[:, j - a] = coef_aug[j, d]
         G[:] = zero
         gb[:] = zero
         gl[:] = zero
@@ -432,27 +439,19 @@ def bank_epochs(
             for g in range(g0, g1):
                 a, z = bounds[g] - j0, bounds[g + 1] - j0
                 kg = z - a
-                H = Hbuf[: m * kg].reshape((m, kg))
-                E = Ebuf[: m * kg].reshape((m, kg))
+                mk = m * kg
+                H = Hbuf[:mk].reshape((m, kg))
                 np.dot(Xl, WT[d * (j0 + a) : d * (j0 + z)].reshape((d, kg)), H)
-                for r in range(m):
-                    for j in range(kg):
-                        H[r, j] = -(H[r, j] + b[a + j])
-                exp_inplace(Hbuf[: m * kg], expc)
-                pb[:kg] = zero
-                pl[:kg] = zero
-                for r in range(m):
-                    i = r0 + r
-                    si = s[i] if weighted else one  # times one: exact
-                    t = T[i, j0 + a : j0 + z]
-                    for j in range(kg):
-                        y = one / (H[r, j] + one)
-                        e = t[j] - y
-                        q = (e * e) * si
-                        dl = (e * ((one - y) * y)) * si
-                        E[r, j] = dl
-                        pl[j] += q
-                        pb[j] += dl
+                Hf, Bf = Hbuf[:mk], Bt[leaf_rows * a : leaf_rows * a + mk]
+                for q in range(mk):
+                    Hf[q] = -(Hf[q] + Bf[q])
+                exp_inplace(Hf, expc)
+                at = n * (j0 + a) + r0 * kg  # the leaf's targets (and weights)
+                _bank_errors(Hf, T[at : at + mk], S[at : at + mk] if weighted else S,
+                             weighted, Ebuf[:mk], Qbuf[:mk], one)  # fmt: skip
+                E = Ebuf[:mk].reshape((m, kg))
+                np.dot(ones[:m], Qbuf[:mk].reshape((m, kg)), pl[:kg])
+                np.dot(ones[:m], E, pb[:kg])
                 P = Pbuf[: kg * d].reshape((kg, d))
                 np.dot(E.T, Xl, P)
                 G[a:z] += P
@@ -460,6 +459,24 @@ def bank_epochs(
                 gl[a:z] += pl[:kg]
         gl *= half  # ℓ = e² / 2
         _finish_epoch(losses[epoch], G, gb, gl, coef_aug, update, j0, j1)
+
+
+@njit(**_JIT)
+def _bank_errors(Z, T, S, weighted, E, Q, one):
+    """``E = s δ`` and ``Q = s e²`` from ``Z = exp(-h)`` and the targets ``T``
+    (and weights ``S``), flat arrays of the same length."""
+    if weighted:
+        for q in range(Z.shape[0]):
+            y = one / (Z[q] + one)
+            e = T[q] - y
+            Q[q] = (e * e) * S[q]
+            E[q] = (e * ((one - y) * y)) * S[q]
+    else:
+        for q in range(Z.shape[0]):
+            y = one / (Z[q] + one)
+            e = T[q] - y
+            Q[q] = e * e
+            E[q] = e * ((one - y) * y)
 
 
 @njit(**_JIT)

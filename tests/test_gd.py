@@ -639,10 +639,18 @@ def test_compiled_float32_work_is_typed_float32():
     coef_aug = np.hstack([W, b[:, None]])
     update = (np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
     bounds = np.array([0, 1, k])
-    for colmajor, X2 in ((False, X), (True, XT)):  # T: one column per neuron
-        bank(X2, colmajor, data, coef_aug, update, bounds, 0, 2, 128, np.empty((2, k)))
+    # targets and weights by group (as _gd lays them out for the bank)
+    Tg = np.concatenate([T[:, a:z].ravel() for a, z in ((0, 1), (1, k))])
+    Sg = np.concatenate([np.repeat(s, z - a) for a, z in ((0, 1), (1, k))])
+    bank_data = (Tg, data[1], Sg, True, *data[4:])
+    for colmajor, X2 in ((False, X), (True, XT)):
+        bank(X2, colmajor, bank_data, coef_aug, update, bounds, 0, 2, 128,
+             np.empty((2, k)))  # fmt: skip
     assert coef_aug.dtype == f4
-    for fn in (rows, cols, terms, dot, exp, bank):
+    errors = numba.njit(nb._bank_errors.py_func)
+    for weighted in (False, True):
+        errors(Tg, Tg, Sg, weighted, np.empty_like(Tg), np.empty_like(Tg), c[2])
+    for fn in (rows, cols, terms, dot, exp, bank, errors):
         text = io.StringIO()
         fn.inspect_types(file=text)
         assert ":: float64" not in text.getvalue(), fn.py_func.__name__
