@@ -36,9 +36,9 @@ Paths (``EpochKernel.path``):
     the blocked path would train, when numba imports: the neurons in groups
     of at most ``BANK_GROUP_NEURONS``, each group's epochs all in one
     compiled call without the GIL (``_numba.bank_epochs``: BLAS products per
-    leaf, a vectorised exp, one fused elementwise pass), the groups on
-    threads of their own. 16 neurons on 8,000 x 20: 0.28 ms per epoch on two
-    threads, 0.55 ms on one (the numpy blocked path: 0.78 ms).
+    leaf, a vectorised exp, flat elementwise passes), the groups on
+    threads of their own. 16 neurons on 8,000 x 20: 0.23 ms per epoch on two
+    threads, 0.47 ms on one (the numpy blocked path: 0.78 ms).
 ``"sparse"``
     CSR/CSC through scipy's products, one thread (a fused compiled pass over
     CSR entries, tried, was slower than scipy's two products).
@@ -52,9 +52,10 @@ F-ordered X. On the bank path each group's sums come from the same calls
 whatever thread runs it, and the groups depend on the number of neurons
 only. Paths differ from each other only in summation order, and in the
 sigmoid's last bit: the blocked path computes the squared error's
-``1 / (1 + exp(-h))`` with numpy's vectorised exp, the bank path with its
-own (``_numba.exp_inplace``, within one ulp), scipy's ``expit`` (the other
-paths) with the C library's.
+``1 / (1 + exp(-h))`` with numpy's vectorised exp, the bank path and the
+numba path by columns with their own (``_numba.exp_inplace``, within one
+ulp), the numba path by rows and scipy's ``expit`` (the other paths, and the
+log loss) with the C library's.
 
 float32 data stays float32: every buffer and every scalar that meets the data
 has X's dtype (a float64 scalar would promote whole arrays under NumPy 2).
@@ -101,17 +102,17 @@ NUMBA_COPY_ELEMENTS = 1 << 19
 # Banks of more neurons than this leave the "numba" path, which computes each
 # neuron's dot products and sigmoid one by one, for the "bank" path (squared
 # error, beyond SMALL_ELEMENTS; numpy paths otherwise). On 8,000 x 20, one
-# thread, per epoch: 6 neurons 0.52 ms numba, 0.27 ms bank; 16 neurons 0.55 ms
-# bank (0.28 ms on two threads). Up to 6 neurons the numba path splits the
+# thread, per epoch: 6 neurons 0.39 ms numba, 0.22 ms bank; 16 neurons 0.47 ms
+# bank (0.23 ms on two threads). Up to 6 neurons the numba path splits the
 # rows over threads, which pays on larger data (100,000 x 50, two threads: 6
 # neurons 7.7 ms numba, 7.9 ms bank, which has one group).
 NUMBA_MAX_NEURONS = 6
 # Neurons per group on the bank path: each group is one BLAS product per leaf,
 # and groups train on threads of their own (16 learning rates: two groups).
 BANK_GROUP_NEURONS = 8
-# Rows per leaf on the bank path: one pair of BLAS products per leaf and group
-# (16 neurons on 8,000 x 20, two threads: 0.28 ms per epoch with 1024 rows,
-# 0.31 ms with 256).
+# Rows per leaf on the bank path: four BLAS calls per leaf and group (16
+# neurons on 8,000 x 20, two threads: 0.23 ms per epoch with 512 or 1024 rows,
+# 0.26 ms with 256).
 BANK_LEAF_ROWS = 1 << 10
 # Multiply-adds of X @ W.T per compiled call of the bank path at most (about
 # 0.2 s on one core), so that an interrupt is handled soon.

@@ -12,7 +12,8 @@ Two formulations of a leaf:
   ``δ``, then ``g += δ x`` (SIMD over features);
 - by columns (large F-ordered X, given as ``X.T``, and small data, on a copy
   of ``X.T``): ``h`` for all rows of the leaf, column by column (SIMD over
-  rows), then ``δ`` per row, then ``g_j`` as one SIMD dot product per column.
+  rows), then ``δ`` per row (the squared error's sigmoids with one vectorised
+  exp, :func:`exp_inplace`), then ``g_j`` as one SIMD dot product per column.
 
 Determinism: each leaf's sums come from the same compiled code whatever
 thread runs it, and the leaves are added in leaf order, so the number of
@@ -270,13 +271,12 @@ def reduce_step(sums, coef_aug, update, losses, c):
 
 
 # -- a bank of neurons (many learning rates or outputs) -----------------------
-# The per-neuron passes above compute each neuron's sigmoid with the C
-# library's scalar exp, and its dot products one neuron at a time. A wide bank
-# (``_gd``'s "bank" path) instead runs, per leaf of rows and group of
-# neurons: BLAS for ``H = X W.T`` (``np.dot``, which numba sends to scipy's
-# BLAS), a vectorised exp, one fused pass for ``ŷ``, ``δ`` and the loss, and
-# BLAS for ``Σ sδx``. All epochs run in one call without the GIL, so groups of
-# neurons train on threads of their own.
+# The per-neuron passes above compute the dot products one neuron at a time.
+# A wide bank (``_gd``'s "bank" path) instead runs, per leaf of rows and group
+# of neurons: BLAS for ``H = X W.T`` (``np.dot``, which numba sends to scipy's
+# BLAS), a vectorised exp, flat passes for ``ŷ``, ``δ`` and the loss, and BLAS
+# for their column sums and ``Σ sδx``. All epochs run in one call without the
+# GIL, so groups of neurons train on threads of their own.
 #
 # numba compiles ``math.exp`` to the C library's scalar exp (4.3 ns a value
 # here, against 0.63 ns for numpy's SIMD exp: PyPI's llvmlite has no vector
