@@ -41,7 +41,9 @@ Paths (``EpochKernel.path``):
     threads, 0.47 ms on one (the numpy blocked path: 0.78 ms).
 ``"sparse"``
     CSR/CSC through scipy's products, one thread (a fused compiled pass over
-    CSR entries, tried, was slower than scipy's two products).
+    CSR entries, tried, was slower than scipy's two products); for one neuron
+    with the squared error and numba, the elementwise work between the two
+    products in one compiled call (``_numba.sparse_errors``).
 
 Determinism: on the blocked and numba paths the sums over records are formed
 per *leaf* of ``LEAF_ROWS`` consecutive rows and the leaves are then added in
@@ -266,7 +268,7 @@ class EpochKernel:
         if sparse.issparse(X):
             self.path = "sparse"
             self.n_threads = 1
-            self._init_sparse()
+            self._init_sparse(_numba_module())
         elif bank is not None and n * d > SMALL_ELEMENTS:
             self.path = "bank"
             self._init_bank(bank, n_threads)
@@ -685,10 +687,14 @@ class EpochKernel:
         return self._apply(G, self._Pb.sum(axis=0), lsum)
 
     # -- the sparse path: scipy's products -------------------------------
-    def _init_sparse(self):
+    def _init_sparse(self, nb):
         n, k = self.n_samples, self.n_neurons
         self._XT = self.X.T  # CSC for CSR X and vice versa: no copy
         self._bufs = [np.empty((n, k), dtype=self.dtype) for _ in range(2)]
+        # one neuron with the squared error: the elementwise work compiled
+        if nb is not None and k == 1 and self.squared:
+            self._nb = nb
+            self._init_targets()
 
     def _epoch_sparse(self):
         """One epoch with scipy's products; elementwise work in two buffers.
@@ -699,6 +705,13 @@ class EpochKernel:
         X, XT, T, s, k = self.X, self._XT, self.T, self.sample_weight, self.n_neurons
         W, b = self.coef_aug[:, :-1], self.coef_aug[:, -1]
         E, Q = self._bufs
+        if self._nb is not None:  # one neuron, squared error, compiled
+            H = np.asarray(X @ W[0], dtype=self.dtype).ravel()
+            lsum = self._nb.sparse_errors(H, b[0], self._targets(), E[:, 0])
+            lsum = np.atleast_1d(lsum) * 0.5
+            G = np.asarray(XT @ E[:, 0]).reshape(1, -1)
+            gb = np.atleast_1d(E[:, 0].sum())
+            return self._apply(G.astype(self.dtype, copy=False), gb, lsum)
         if k == 1:
             T, E, Q = T[:, 0], E[:, 0], Q[:, 0]
             H = np.asarray(X @ W[0]).ravel()

@@ -270,6 +270,31 @@ def reduce_step(sums, coef_aug, update, losses, c):
     _step(coef_aug, G, gb, update)
 
 
+@njit(**_JIT)
+def sparse_errors(H, bq, data, E):
+    """One neuron's elementwise work on sparse X (squared error): from ``H =
+    X w`` (overwritten) and the intercept ``bq``, ``E = s δ``; returns ``Σ s
+    e²``. scipy computes the two products; this replaces numpy's seven
+    passes over ``n`` with two, and scipy's expit with :func:`exp_inplace`."""
+    T, _, s, weighted, c, expc = data
+    zero, one = c[0], c[2]
+    for i in range(H.shape[0]):
+        H[i] = -(H[i] + bq)
+    exp_inplace(H, expc)
+    sl = zero
+    for i in range(H.shape[0]):
+        y = one / (one + H[i])
+        e = T[i, 0] - y
+        q = e * e
+        dl = e * ((one - y) * y)
+        if weighted:
+            q *= s[i]
+            dl *= s[i]
+        E[i] = dl
+        sl += q
+    return sl
+
+
 # -- a bank of neurons (many learning rates or outputs) -----------------------
 # The per-neuron passes above compute the dot products one neuron at a time.
 # A wide bank (``_gd``'s "bank" path) instead runs, per leaf of rows and group

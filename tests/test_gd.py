@@ -114,6 +114,7 @@ PATHS = {
     "numpy-blocked-F": ("numpy", "F", TWO_THREADS_256, LARGE, "blocked"),
     "sparse-csr": ("auto", "csr", {}, {}, "sparse"),
     "sparse-csc": ("auto", "csc", {}, {}, "sparse"),
+    "sparse-csr-numpy": ("numpy", "csr", {}, {}, "sparse"),
     "numba-small": ("numba", "C", {}, {}, "numba"),
     "numba-medium-1": ("numba", "C", dict(n_threads=1), MEDIUM, "numba"),
     "numba-medium-2": ("numba", "C", dict(n_threads=2), MEDIUM, "numba"),
@@ -650,7 +651,11 @@ def test_compiled_float32_work_is_typed_float32():
     errors = numba.njit(nb._bank_errors.py_func)
     for weighted in (False, True):
         errors(Tg, Tg, Sg, weighted, np.empty_like(Tg), np.empty_like(Tg), c[2])
-    for fn in (rows, cols, terms, dot, exp, bank, errors):
+    sparse_errors = numba.njit(nb.sparse_errors.py_func)
+    for weighted in (False, True):
+        t_data = (T[:, :1].copy(), data[1], s, weighted, *data[4:])
+        sparse_errors(X[:, 0].copy(), b[0], t_data, np.empty(n, f4))
+    for fn in (rows, cols, terms, dot, exp, bank, errors, sparse_errors):
         text = io.StringIO()
         fn.inspect_types(file=text)
         assert ":: float64" not in text.getvalue(), fn.py_func.__name__
