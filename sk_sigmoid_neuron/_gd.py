@@ -37,8 +37,8 @@ Paths (``EpochKernel.path``):
     of at most ``BANK_GROUP_NEURONS``, each group's epochs all in one
     compiled call without the GIL (``_numba.bank_epochs``: BLAS products per
     leaf, a vectorised exp, flat elementwise passes), the groups on
-    threads of their own. 16 neurons on 8,000 x 20: 0.23 ms per epoch on two
-    threads, 0.47 ms on one (the numpy blocked path: 0.78 ms).
+    threads of their own. 16 neurons on 8,000 x 20: 0.21 ms per epoch on two
+    threads, 0.43 ms on one (the numpy blocked path: 0.78 ms).
 ``"sparse"``
     CSR/CSC through scipy's products, one thread (a fused compiled pass over
     CSR entries, tried, was slower than scipy's two products); for one neuron
@@ -104,8 +104,8 @@ NUMBA_COPY_ELEMENTS = 1 << 19
 # Banks of more neurons than this leave the "numba" path, which computes each
 # neuron's dot products and sigmoid one by one, for the "bank" path (squared
 # error, beyond SMALL_ELEMENTS; numpy paths otherwise). On 8,000 x 20, one
-# thread, per epoch: 6 neurons 0.39 ms numba, 0.22 ms bank; 16 neurons 0.47 ms
-# bank (0.23 ms on two threads). Up to 6 neurons the numba path splits the
+# thread, per epoch: 6 neurons 0.39 ms numba, 0.22 ms bank; 16 neurons 0.43 ms
+# bank (0.21 ms on two threads). Up to 6 neurons the numba path splits the
 # rows over threads, which pays on larger data (100,000 x 50, two threads: 6
 # neurons 7.7 ms numba, 7.9 ms bank, which has one group).
 NUMBA_MAX_NEURONS = 6

@@ -367,28 +367,34 @@ def exp_constants(dtype):
     return floats, ints, coefficients
 
 
-@njit(fastmath={"contract"}, **_JIT)
-def exp_inplace(a, constants):
-    """``a[:] = exp(a)`` for a 1-D array, vectorised (see above)."""
+@njit(inline="always", fastmath={"contract"}, error_model="numpy")
+def _exp(x, constants):
+    """exp(x), for loops that the compiler vectorises (see above); inlined,
+    so the caller's loop must allow ``fastmath={"contract"}`` as well."""
     floats, ints, coefficients = constants
     lo, hi, log2e, shift, ln2_hi, ln2_lo, zero, inf = floats
     shift_bits, mantissa, bias, one = ints
+    xc = x if x > lo else lo
+    xc = xc if xc < hi else hi
+    t = xc * log2e + shift
+    n = t - shift  # round(x / ln2), as a float
+    r = (xc - n * ln2_hi) - n * ln2_lo
+    p = coefficients[0]
+    for c in coefficients[1:]:
+        p = p * r + c
+    ni = _float_bits(t) - shift_bits  # the same integer n
+    h = ni >> one
+    v = p * _bits_float((h + bias) << mantissa, x)
+    v = v * _bits_float((ni - h + bias) << mantissa, x)
+    v = v if x >= lo else zero
+    return v if x <= hi else x * inf  # inf, or NaN for NaN
+
+
+@njit(fastmath={"contract"}, **_JIT)
+def exp_inplace(a, constants):
+    """``a[:] = exp(a)`` for a 1-D array, vectorised (see above)."""
     for q in range(a.shape[0]):
-        x = a[q]
-        xc = x if x > lo else lo
-        xc = xc if xc < hi else hi
-        t = xc * log2e + shift
-        n = t - shift  # round(x / ln2), as a float
-        r = (xc - n * ln2_hi) - n * ln2_lo
-        p = coefficients[0]
-        for c in coefficients[1:]:
-            p = p * r + c
-        ni = _float_bits(t) - shift_bits  # the same integer n
-        h = ni >> one
-        v = p * _bits_float((h + bias) << mantissa, x)
-        v = v * _bits_float((ni - h + bias) << mantissa, x)
-        v = v if x >= lo else zero
-        a[q] = v if x <= hi else x * inf  # inf, or NaN for NaN
+        a[q] = _exp(a[q], constants)
 
 
 @njit(**_JIT)
@@ -467,13 +473,12 @@ def bank_epochs(
                 mk = m * kg
                 H = Hbuf[:mk].reshape((m, kg))
                 np.dot(Xl, WT[d * (j0 + a) : d * (j0 + z)].reshape((d, kg)), H)
-                Hf, Bf = Hbuf[:mk], Bt[leaf_rows * a : leaf_rows * a + mk]
-                for q in range(mk):
-                    Hf[q] = -(Hf[q] + Bf[q])
-                exp_inplace(Hf, expc)
+                Bf = Bt[leaf_rows * a : leaf_rows * a + mk]
                 at = n * (j0 + a) + r0 * kg  # the leaf's targets (and weights)
-                _bank_errors(Hf, T[at : at + mk], S[at : at + mk] if weighted else S,
-                             weighted, Ebuf[:mk], Qbuf[:mk], one)  # fmt: skip
+                Tf = T[at : at + mk]
+                Sf = S[at : at + mk] if weighted else S
+                _bank_errors(Hbuf[:mk], Bf, Tf, Sf, weighted, Ebuf[:mk], Qbuf[:mk],
+                             one, expc)  # fmt: skip
                 E = Ebuf[:mk].reshape((m, kg))
                 np.dot(ones[:m], Qbuf[:mk].reshape((m, kg)), pl[:kg])
                 np.dot(ones[:m], E, pb[:kg])
@@ -486,19 +491,21 @@ def bank_epochs(
         _finish_epoch(losses[epoch], G, gb, gl, coef_aug, update, j0, j1)
 
 
-@njit(**_JIT)
-def _bank_errors(Z, T, S, weighted, E, Q, one):
-    """``E = s δ`` and ``Q = s e²`` from ``Z = exp(-h)`` and the targets ``T``
-    (and weights ``S``), flat arrays of the same length."""
+@njit(fastmath={"contract"}, **_JIT)
+def _bank_errors(H, B, T, S, weighted, E, Q, one, expc):
+    """``E = s δ`` and ``Q = s e²`` from ``H = X W.T`` and the intercepts
+    ``B``, the targets ``T`` (and the weights ``S``), flat arrays of the same
+    length: ``ŷ = 1 / (exp(-(h + b)) + 1)``, ``e = t - ŷ``, ``δ = e ((1 - ŷ)
+    ŷ)``. Only the exp has multiply-adds to fuse."""
     if weighted:
-        for q in range(Z.shape[0]):
-            y = one / (Z[q] + one)
+        for q in range(H.shape[0]):
+            y = one / (_exp(-(H[q] + B[q]), expc) + one)
             e = T[q] - y
             Q[q] = (e * e) * S[q]
             E[q] = (e * ((one - y) * y)) * S[q]
     else:
-        for q in range(Z.shape[0]):
-            y = one / (Z[q] + one)
+        for q in range(H.shape[0]):
+            y = one / (_exp(-(H[q] + B[q]), expc) + one)
             e = T[q] - y
             Q[q] = e * e
             E[q] = e * ((one - y) * y)

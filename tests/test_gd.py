@@ -648,9 +648,10 @@ def test_compiled_float32_work_is_typed_float32():
         bank(X2, colmajor, bank_data, coef_aug, update, bounds, 0, 2, 128,
              np.empty((2, k)))  # fmt: skip
     assert coef_aug.dtype == f4
-    errors = numba.njit(nb._bank_errors.py_func)
+    errors = numba.njit(fastmath={"contract"})(nb._bank_errors.py_func)
     for weighted in (False, True):
-        errors(Tg, Tg, Sg, weighted, np.empty_like(Tg), np.empty_like(Tg), c[2])
+        out = (np.empty_like(Tg), np.empty_like(Tg))
+        errors(Tg, Tg, Tg, Sg, weighted, *out, c[2], nb.exp_constants(f4))
     sparse_errors = numba.njit(nb.sparse_errors.py_func)
     for weighted in (False, True):
         t_data = (T[:, :1].copy(), data[1], s, weighted, *data[4:])
