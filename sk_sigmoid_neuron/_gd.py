@@ -405,13 +405,16 @@ class EpochKernel:
         # the groups depend on k alone, so no thread count changes a bit
         n_groups = -(-k // BANK_GROUP_NEURONS)
         self._bounds = np.linspace(0, k, n_groups + 1).astype(np.intp)
-        # targets and weights by group (see _numba.bank_epochs): n * k each
+        # targets and weights by group (see _numba.bank_epochs): n * k values
+        # each (the targets as given when they are one group already)
         T = np.broadcast_to(self.T, (n, k))
-        Tg = np.empty(n * k, self.dtype)
         s = self.sample_weight
         Sg = np.empty(n * k if s is not None else 0, self.dtype)
+        given = n_groups == 1 and self.T.shape[1] == k  # C-ordered (n, k)
+        Tg = self.T.reshape(-1) if given else np.empty(n * k, self.dtype)
         for a, z in zip(self._bounds[:-1], self._bounds[1:], strict=True):
-            Tg[n * a : n * z] = T[:, a:z].ravel()
+            if not given:
+                Tg[n * a : n * z] = T[:, a:z].ravel()
             if s is not None:
                 Sg[n * a : n * z] = np.repeat(s, z - a)
         self._bank_data = (Tg, self._tcol, Sg, s is not None, self._c, self._expc)
