@@ -54,10 +54,10 @@ F-ordered X. On the bank path each group's sums come from the same calls
 whatever thread runs it, and the groups depend on the number of neurons
 only. Paths differ from each other only in summation order, and in the
 sigmoid's last bit: the blocked path computes the squared error's
-``1 / (1 + exp(-h))`` with numpy's vectorised exp, the bank path and the
-numba path by columns with their own (``_numba.exp_inplace``, within one
-ulp), the numba path by rows and scipy's ``expit`` (the other paths, and the
-log loss) with the C library's.
+``1 / (1 + exp(-h))`` with numpy's vectorised exp, the bank path, the
+numba path by columns and the compiled sparse pass with their own
+(``_numba.exp_inplace``, within one ulp), the numba path by rows and scipy's
+``expit`` (the other paths, and the log loss) with the C library's.
 
 float32 data stays float32: every buffer and every scalar that meets the data
 has X's dtype (a float64 scalar would promote whole arrays under NumPy 2).
@@ -106,15 +106,16 @@ NUMBA_COPY_ELEMENTS = 1 << 19
 # error, beyond SMALL_ELEMENTS; numpy paths otherwise). On 8,000 x 20, one
 # thread, per epoch: 6 neurons 0.39 ms numba, 0.22 ms bank; 16 neurons 0.43 ms
 # bank (0.21 ms on two threads). Up to 6 neurons the numba path splits the
-# rows over threads, which pays on larger data (100,000 x 50, two threads: 6
-# neurons 7.7 ms numba, 7.9 ms bank, which has one group).
+# rows over threads, which keeps it close on larger data (100,000 x 50, two
+# threads, 6 neurons: 7.7 ms numba, 6.8-7.6 ms bank, which has one group);
+# the threshold predates the bank's rewrite and is not re-tuned yet.
 NUMBA_MAX_NEURONS = 6
 # Neurons per group on the bank path: each group is one BLAS product per leaf,
 # and groups train on threads of their own (16 learning rates: two groups).
 BANK_GROUP_NEURONS = 8
 # Rows per leaf on the bank path: four BLAS calls per leaf and group (16
-# neurons on 8,000 x 20, two threads: 0.23 ms per epoch with 512 or 1024 rows,
-# 0.26 ms with 256).
+# neurons on 8,000 x 20, two threads, measured before the exp was fused into
+# the errors pass: 0.23 ms per epoch with 512 or 1024 rows, 0.26 ms with 256).
 BANK_LEAF_ROWS = 1 << 10
 # Multiply-adds of X @ W.T per compiled call of the bank path at most (about
 # 0.2 s on one core), so that an interrupt is handled soon.
@@ -268,7 +269,7 @@ class EpochKernel:
         if sparse.issparse(X):
             self.path = "sparse"
             self.n_threads = 1
-            self._init_sparse(_numba_module())
+            self._init_sparse()
         elif bank is not None and n * d > SMALL_ELEMENTS:
             self.path = "bank"
             self._init_bank(bank, n_threads)
@@ -690,12 +691,14 @@ class EpochKernel:
         return self._apply(G, self._Pb.sum(axis=0), lsum)
 
     # -- the sparse path: scipy's products -------------------------------
-    def _init_sparse(self, nb):
+    def _init_sparse(self):
         n, k = self.n_samples, self.n_neurons
         self._XT = self.X.T  # CSC for CSR X and vice versa: no copy
         self._bufs = [np.empty((n, k), dtype=self.dtype) for _ in range(2)]
         # one neuron with the squared error: the elementwise work compiled
-        if nb is not None and k == 1 and self.squared:
+        # (numba imported for that case only)
+        nb = _numba_module() if k == 1 and self.squared else None
+        if nb is not None:
             self._nb = nb
             self._init_targets()
 

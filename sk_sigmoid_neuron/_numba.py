@@ -21,9 +21,9 @@ threads never changes a bit. Only :func:`_dot` may reorder its sum (numba's
 ``fastmath`` "reassoc", which is what lets it use SIMD): the order depends on
 the length of the product only, never on the data, the row or the thread.
 The bank's products are BLAS calls of shapes fixed by the data and the groups,
-and :func:`exp_inplace` may fuse multiply-adds (``fastmath`` "contract") where
-the CPU has FMA: the same bits on one machine, the last bit may differ on
-another.
+and :func:`exp_inplace` and :func:`_bank_errors` may fuse multiply-adds
+(``fastmath`` "contract", in their exp) where the CPU has FMA: the same bits
+on one machine, the last bit may differ on another.
 
 Threads are the caller's (Python threads over leaf ranges, or over groups of
 neurons of a bank; every function here releases the GIL), not numba's
@@ -275,7 +275,7 @@ def sparse_errors(H, bq, data, E):
     """One neuron's elementwise work on sparse X (squared error): from ``H =
     X w`` (overwritten) and the intercept ``bq``, ``E = s δ``; returns ``Σ s
     e²``. scipy computes the two products; this replaces numpy's seven
-    passes over ``n`` with two, and scipy's expit with :func:`exp_inplace`."""
+    passes over ``n`` with three, and scipy's expit with :func:`exp_inplace`."""
     T, _, s, weighted, c, expc = data
     zero, one = c[0], c[2]
     for i in range(H.shape[0]):

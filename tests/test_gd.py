@@ -279,7 +279,7 @@ def test_threads_block_rows_and_memory_order_never_change_a_bit(
 @pytest.mark.parametrize("t_cols", [1, 7])
 @pytest.mark.parametrize("order", ["C", "F"])
 def test_bank_path_matches_the_numpy_blocked_path(weighted, t_cols, order, monkeypatch):
-    # the same rule; the bank's exp (exp_inplace) and its sums of e² differ
+    # the same rule; the bank's exp (_numba._exp) and its sums of e² differ
     # from the blocked path's in the last bit, which a descent of 40 epochs
     # at learning rates up to 30 does not amplify beyond 1e-12
     monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
@@ -753,6 +753,48 @@ except ImportError:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_sparse_one_neuron_compiled_pass_equals_the_numpy_one(
+    fmt, dtype, weighted, monkeypatch
+):
+    # one neuron, squared error: the elementwise work between scipy's two
+    # products is compiled when numba imports, and gives the numpy result
+    pytest.importorskip("numba")
+    X, T, s, lr, W, b = problem(n=500, d=6, weighted=weighted, dtype=dtype)
+    Xs = as_format(X, fmt)
+    runs = {}
+    for backend in ("numpy", "numba"):
+        monkeypatch.setattr(_gd, "BACKEND", backend)
+        args = (T.astype(dtype), s, lr, W, b, 6, "squared_error", 0.0, True)
+        with EpochKernel(Xs, *args[:3]) as kernel:
+            assert (kernel.path, kernel.backend) == ("sparse", backend)
+        runs[backend] = run_kernel(Xs, *args)
+        assert runs[backend][0].dtype == dtype
+    rtol = 1e-10 if dtype == np.float64 else 1e-4
+    for a, b_ in zip(runs["numpy"][:3], runs["numba"][:3], strict=True):
+        assert_allclose(b_, a, rtol=rtol, atol=rtol * 1e-3)
+
+
+def test_sparse_fits_that_numba_cannot_serve_do_not_import_it():
+    # several outputs, or the log loss, on sparse X: scipy and numpy only
+    code = (
+        "import sys, numpy as np, scipy.sparse as sp\n"
+        "from sk_sigmoid_neuron import SigmoidNeuronRegressor as R\n"
+        "X = sp.random(300, 20, density=0.2, format='csr', random_state=0)\n"
+        "y = np.random.default_rng(0).uniform(size=(300, 2))\n"
+        "R(epochs=3).fit(X, y)\n"
+        "R(epochs=3, loss='log_loss').fit(X, y[:, 0])\n"
+        "print('numba' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 def test_numba_is_imported_on_first_fit_not_with_the_package():
