@@ -712,11 +712,10 @@ class EpochKernel:
         W, b = self.coef_aug[:, :-1], self.coef_aug[:, -1]
         E, Q = self._bufs
         if self._nb is not None:  # one neuron, squared error, compiled
-            H = np.asarray(X @ W[0], dtype=self.dtype).ravel()
-            lsum = self._nb.sparse_errors(H, b[0], self._targets(), E[:, 0])
-            lsum = np.atleast_1d(lsum) * 0.5
-            G = np.asarray(XT @ E[:, 0]).reshape(1, -1)
-            gb = np.atleast_1d(E[:, 0].sum())
+            D = np.asarray(X @ W[0], dtype=self.dtype).ravel()  # h, then s δ
+            gb, lsum = self._nb.sparse_errors(D, b[0], self._targets())
+            G = np.asarray(XT @ D).reshape(1, -1)
+            gb, lsum = np.atleast_1d(gb), np.atleast_1d(lsum)
             return self._apply(G.astype(self.dtype, copy=False), gb, lsum)
         if k == 1:
             T, E, Q = T[:, 0], E[:, 0], Q[:, 0]

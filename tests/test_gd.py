@@ -655,8 +655,12 @@ def test_compiled_float32_work_is_typed_float32():
     sparse_errors = numba.njit(nb.sparse_errors.py_func)
     for weighted in (False, True):
         t_data = (T[:, :1].copy(), data[1], s, weighted, *data[4:])
-        sparse_errors(X[:, 0].copy(), b[0], t_data, np.empty(n, f4))
-    for fn in (rows, cols, terms, dot, exp, bank, errors, sparse_errors):
+        sparse_errors(X[:, 0].copy(), b[0], t_data)
+    squared = numba.njit(nb._squared_errors.py_func)
+    for weighted in (False, True):
+        squared(X[:, 0].copy(), b[0], T, 1, 0, s, weighted, c, nb.exp_constants(f4))
+    fns = (rows, cols, terms, dot, exp, bank, errors, sparse_errors, squared)
+    for fn in fns:
         text = io.StringIO()
         fn.inspect_types(file=text)
         assert ":: float64" not in text.getvalue(), fn.py_func.__name__
