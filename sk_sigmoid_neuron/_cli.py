@@ -3,14 +3,17 @@
 Without a subcommand it runs the demo. ``fit DATA.csv --target COL`` trains a
 ``StandardScaler`` + :class:`SigmoidNeuronRegressor` pipeline on a CSV file and
 can save it; ``predict MODEL DATA.csv`` writes that model's predictions as CSV.
-Problems with the input (files, columns, values, options) are one line on
-stderr and exit status 2.
+The delimiter of a CSV file is detected (or ``--sep``); an unnamed first column
+is the row index, as pandas writes it. Problems with the input (files, columns,
+values, options) are one line on stderr and exit status 2, and the estimator's
+messages name the flags (``--learnrate``), not its parameters.
 """
 
 import argparse
 import csv
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -67,11 +70,57 @@ def demo(out=sys.stdout):
 
 
 # -- reading CSV files ---------------------------------------------------------------
-def read_csv(path):
-    """The header and the data rows (with their line numbers) of a CSV file."""
+DELIMITERS = ",;\t|"  # the ones detected; --sep forces any other
+SNIFF_LINES = 20
+
+
+def _delimiter_name(sep):
+    return "tab" if sep == "\t" else repr(sep)
+
+
+class Table:
+    """A CSV file read for the command line.
+
+    ``header`` names the columns and ``rows`` holds ``(line number, cells)``
+    pairs, both without the index column; ``index`` holds that column's cells
+    (the row labels) if the file has one, else None.
+    """
+
+    def __init__(self, path, sep, sniffed, header, rows, index):
+        self.path, self.sep, self.sniffed = path, sep, sniffed
+        self.header, self.rows, self.index = header, rows, index
+
+    def how_split(self):
+        """How the columns were found, for messages about a missing column."""
+        sep = _delimiter_name(self.sep)
+        if self.sniffed:
+            return f"columns split at {sep}, detected; --sep sets the delimiter"
+        return f"columns split at {sep}, as --sep asked"
+
+
+def _sniff(file):
+    """The delimiter of the file's first lines, among ``DELIMITERS`` (else ',')."""
+    sample = "".join(line for _, line in zip(range(SNIFF_LINES), file, strict=False))
+    file.seek(0)
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
+    except csv.Error:  # one column, or lines that disagree
+        return ","
+
+
+def read_csv(path, sep=None):
+    """The header and the data rows (with their line numbers) of a CSV file.
+
+    The delimiter is ``sep``, or detected from the first lines. An unnamed
+    first column is the row index, as pandas' ``to_csv`` (and R's
+    ``write.csv``) write it: it is set apart from the columns.
+    """
     try:
         with open(path, newline="", encoding="utf-8-sig") as file:
-            reader = csv.reader(file)
+            sniffed = sep is None
+            if sniffed:
+                sep = _sniff(file)
+            reader = csv.reader(file, delimiter=sep)
             rows = [(reader.line_num, row) for row in reader if row]  # no blank lines
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -89,9 +138,13 @@ def read_csv(path):
         )
     (_, header), data = rows[0], rows[1:]
     header = [name.strip() for name in header]
+    has_index = len(header) > 1 and not header[0]
     for i, name in enumerate(header, start=1):
-        if not name:
-            raise UsageError(f"{path}: column {i} of the header row has no name")
+        if not name and not (i == 1 and has_index):
+            raise UsageError(
+                f"{path}: column {i} of the header row has no name; name it in "
+                "the header row (or delete the column)"
+            )
         if header.index(name) != i - 1:
             raise UsageError(f"{path}: the header names column {name!r} twice")
     if not data:
@@ -102,23 +155,34 @@ def read_csv(path):
                 f"{path}, line {line}: {len(row)} values, but the header names "
                 f"{len(header)} columns"
             )
-    return header, data
+    index = None
+    if has_index:
+        index = [row[0] for _, row in data]
+        header = header[1:]
+        data = [(line, row[1:]) for line, row in data]
+    return Table(path, sep, sniffed, header, data, index)
 
 
-def check_columns(path, header, names):
+def check_columns(table, names, option=None):
     """Fail, listing the file's columns, if one of ``names`` is not among them."""
     for name in names:
-        if name not in header:
+        if name not in table.header:
             raise UsageError(
-                f"{path} has no column {name!r}; its columns are: {', '.join(header)}"
+                f"{option + ': ' if option else ''}{table.path} has no column "
+                f"{name!r}; its columns are: {', '.join(table.header)} "
+                f"({table.how_split()})"
             )
 
 
-def numeric_columns(path, header, data, names):
-    """The columns ``names`` of the data rows as a float64 array."""
-    check_columns(path, header, names)
-    idx = [header.index(name) for name in names]
-    cells = [[row[k] for k in idx] for _, row in data]
+def numeric_columns(table, names, features=False):
+    """The columns ``names`` of the data rows as a float64 array.
+
+    With ``features``, a column of text (no number at all) is an error that
+    suggests leaving it out with --exclude or --id.
+    """
+    check_columns(table, names)
+    idx = [table.header.index(name) for name in names]
+    cells = [[row[k] for k in idx] for _, row in table.rows]
     try:
         values = np.array(cells, dtype=np.float64)
         if np.all(np.isfinite(values)):
@@ -126,20 +190,52 @@ def numeric_columns(path, header, data, names):
     except ValueError:
         pass
     values = np.empty((len(cells), len(names)))  # cell by cell, to name the bad one
-    for i, ((line, _), row) in enumerate(zip(data, cells, strict=True)):
+    for i, ((line, _), row) in enumerate(zip(table.rows, cells, strict=True)):
         for j, (name, cell) in enumerate(zip(names, row, strict=True)):
             try:
                 values[i, j] = float(cell)
             except ValueError:
                 values[i, j] = np.nan
             if not math.isfinite(values[i, j]):
+                if (
+                    features
+                    and cell.strip()
+                    and not _decimal_comma_hint(cell)
+                    and _all_text(cells, j)
+                ):
+                    raise UsageError(
+                        f"{table.path}: column {name!r} holds text (line {line}: "
+                        f"{cell.strip()!r}), not numbers; leave it out of the "
+                        f"features with --exclude {name}, or --id {name} for a "
+                        "column that identifies the rows"
+                    )
                 what = "is empty" if not cell.strip() else f"is {cell.strip()!r}"
                 raise UsageError(
-                    f"{path}, line {line}: column {name!r} {what}, not a finite "
-                    "number; the columns used must hold numbers only (fill in or "
-                    "remove missing values)"
+                    f"{table.path}, line {line}: column {name!r} {what}, not a "
+                    "finite number; the columns used must hold numbers only (fill "
+                    f"in or remove missing values){_decimal_comma_hint(cell)}"
                 )
     return values
+
+
+def _all_text(cells, j):
+    """Whether no cell of column ``j`` is a number."""
+    for row in cells:
+        try:
+            float(row[j])
+        except ValueError:
+            continue
+        return False
+    return True
+
+
+def _decimal_comma_hint(cell):
+    """Advice for a number such as 1,5 (from a file that uses ';' to separate)."""
+    try:
+        number = "," in cell and math.isfinite(float(cell.replace(",", ".")))
+    except ValueError:
+        number = False
+    return "; write numbers with a decimal point, not a comma" if number else ""
 
 
 # -- option values -------------------------------------------------------------------
@@ -202,14 +298,34 @@ def _target_scaling(text):
     return (low, high)
 
 
+def _separator(text):
+    if text in ("tab", "\\t", "\t"):
+        return "\t"
+    if len(text) != 1 or text in '"\r\n':
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not one character (such as ';' or '|') or 'tab'"
+        )
+    return text
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse, with its errors on one line."""
 
+    def __init__(self, *args, greedy_exclude=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.greedy_exclude = greedy_exclude
+
     def error(self, message):
+        if self.greedy_exclude and "required: " in message and "DATA.csv" in message:
+            # `--exclude a b data.csv` takes data.csv for a column name
+            message += (
+                "; --exclude takes every name up to the next option: put DATA.csv "
+                "before --exclude, or end the names with --"
+            )
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _parser():
+def _parser(argv=()):
     parser = _Parser(
         prog=PROG,
         description="Train a sigmoid neuron (the delta rule). Without a "
@@ -219,18 +335,37 @@ def _parser():
 
     fit = commands.add_parser(
         "fit",
+        greedy_exclude="--exclude" in argv,
         help="train on a CSV file",
         description="Train StandardScaler + SigmoidNeuronRegressor on a CSV file "
         "(a header row of column names, then rows of numbers), printing the loss "
-        "as it trains and the cross-validated R2 at the end.",
+        "as it trains and the cross-validated R2 at the end. The delimiter (',', "
+        "';', tab or '|') is detected; an unnamed first column is the row index "
+        "(as pandas' to_csv writes it) and is not used as a feature.",
     )
     fit.add_argument("data", metavar="DATA.csv", help="training data")
     fit.add_argument("--target", required=True, metavar="COL", help="column to learn")
-    fit.add_argument(
+    columns = fit.add_mutually_exclusive_group()
+    columns.add_argument(
         "--features",
         metavar="COL,COL,...",
-        help="comma-separated columns to learn from (default: all but the target)",
+        help="comma-separated columns to learn from (default: all but the target, "
+        "the --id column and the --exclude columns)",
     )
+    columns.add_argument(
+        "--exclude",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="COL",
+        help="columns to leave out of the features, such as text columns",
+    )
+    fit.add_argument(
+        "--id",
+        metavar="COL",
+        help="a column that identifies the rows (not a feature)",
+    )
+    _add_sep(fit)
     fit.add_argument(
         "--learnrate",
         type=_learnrate,
@@ -288,15 +423,34 @@ def _parser():
         "predict",
         help="predict with a saved model",
         description="Write the predictions of a model saved by `fit --model` for "
-        "the rows of a CSV file (which needs the model's feature columns) as CSV. "
-        "Load only model files you trust: loading runs code stored in them.",
+        "the rows of a CSV file (which needs the model's feature columns) as CSV: "
+        "a column 'prediction' (one per output), after the --id column or the "
+        "row index if DATA.csv has one. Load only model files you trust: loading "
+        "runs code stored in them.",
     )
     predict.add_argument("model", metavar="MODEL", help="a model saved by fit")
     predict.add_argument("data", metavar="DATA.csv", help="rows to predict")
     predict.add_argument(
+        "--id",
+        metavar="COL",
+        help="copy this column to the output, first (default: the row index, if "
+        "DATA.csv has one)",
+    )
+    _add_sep(predict)
+    predict.add_argument(
         "--output", metavar="FILE", help="write the CSV here (default: stdout)"
     )
     return parser
+
+
+def _add_sep(parser):
+    parser.add_argument(
+        "--sep",
+        type=_separator,
+        metavar="CHAR",
+        help="the delimiter of DATA.csv, one character or 'tab' (default: "
+        "detected among ',', ';', tab and '|', else ',')",
+    )
 
 
 # -- fit -----------------------------------------------------------------------------
@@ -326,22 +480,51 @@ def _check_plot(path):
         )
 
 
-def _feature_names(args, header):
-    if args.features is None:
-        features = [name for name in header if name != args.target]
-    else:
-        features = [name.strip() for name in args.features.split(",")]
-        if args.target in features:
+def _split_names(values):
+    """Column names from COL or COL,COL,... values."""
+    names = (name.strip() for value in values for name in value.split(","))
+    return [name for name in names if name]
+
+
+def _feature_names(args, table):
+    """The feature columns, and the columns left out (for the user to see)."""
+    check_columns(table, [args.target], "--target")
+    if args.id is not None:
+        check_columns(table, [args.id], "--id")
+        if args.id == args.target:
             raise UsageError(
-                f"--features includes the target column {args.target!r}; leave it "
-                "out of --features"
+                f"--id and --target name the same column {args.id!r}; the id "
+                "column identifies the rows, it cannot be learned"
             )
+    if args.features is not None:
+        features = _split_names([args.features])
+        check_columns(table, features, "--features")
+        for name, what in [(args.target, "the target"), (args.id, "the --id")]:
+            if name in features:
+                raise UsageError(
+                    f"--features includes {what} column {name!r}; leave it out of "
+                    "--features"
+                )
+        left_out = []
+    else:
+        excluded = list(dict.fromkeys(_split_names(args.exclude)))
+        check_columns(table, excluded, "--exclude")
+        left_out = [f"{args.id} (--id)"] if args.id is not None else []
+        left_out += [name for name in excluded if name not in (args.target, args.id)]
+        features = [
+            name
+            for name in table.header
+            if name not in (args.target, args.id, *excluded)
+        ]
     if not features:
+        besides = " and the columns --id and --exclude leave out" if left_out else ""
         raise UsageError(
-            f"{args.data} has no column besides the target {args.target!r} to learn "
-            "from"
+            f"{args.data} has no column besides the target {args.target!r}"
+            f"{besides} to learn from"
         )
-    return features
+    if table.index is not None:
+        left_out.insert(0, "the unnamed first column (the row index)")
+    return features, left_out
 
 
 def fit_command(args):
@@ -356,11 +539,10 @@ def fit_command(args):
         _check_plot(args.plot)
     if args.model:
         _check_output_path(args.model, "--model")
-    header, data = read_csv(args.data)
-    check_columns(args.data, header, [args.target])
-    features = _feature_names(args, header)
-    X = numeric_columns(args.data, header, data, features)
-    y = numeric_columns(args.data, header, data, [args.target])[:, 0]
+    table = read_csv(args.data, args.sep)
+    features, left_out = _feature_names(args, table)
+    X = numeric_columns(table, features, features=True)
+    y = numeric_columns(table, [args.target])[:, 0]
     if args.cv > len(y):
         raise UsageError(
             f"--cv {args.cv} needs at least {args.cv} rows but {args.data} has "
@@ -376,18 +558,22 @@ def fit_command(args):
         verbose=1,
     )
     pipe = make_pipeline(StandardScaler(), model)
+    split = "" if table.sep == "," else f" (split at {_delimiter_name(table.sep)})"
     print(
-        f"{args.data}: {len(y)} rows; target {args.target!r}; {len(features)} "
-        f"features: {', '.join(features)}"
+        f"{args.data}: {len(y)} rows{split}; target {args.target!r}; "
+        f"{len(features)} features: {', '.join(features)}"
     )
+    if left_out:
+        print(f"Not used as features: {', '.join(left_out)}")
     print(f"Training StandardScaler + {model!r}")
     start = time.perf_counter()
     with _progress_bar(model, show=sys.stdout.isatty()):
         pipe.fit(X, y)
     seconds = time.perf_counter() - start
+    training_r2 = pipe.score(X, y)
     print(
         f"Trained {model.n_iter_} epochs in {seconds:.2f} s: final loss "
-        f"{model.loss_curve_[-1]:.6g}, training R2 {pipe.score(X, y):.4f}"
+        f"{model.loss_curve_[-1]:.6g}, training R2 {training_r2:.4f}"
     )
     # the names select the columns in `predict`, as after a fit on a DataFrame
     pipe[0].feature_names_in_ = np.asarray(features, dtype=object)
@@ -399,6 +585,10 @@ def fit_command(args):
             f"Cross-validated R2 ({args.cv}-fold): {scores.mean():.4f} "
             f"(std {scores.std():.4f})"
         )
+        if scores.mean() < 0:
+            _warn_negative_r2(f"the cross-validated R2 {scores.mean():.4f}", args)
+    elif training_r2 < 0:
+        _warn_negative_r2(f"the training R2 {training_r2:.4f}", args)
     if args.model:
         import joblib
 
@@ -413,6 +603,19 @@ def fit_command(args):
         _plot_loss(pipe, args)
         print(f"Saved the loss curve to {args.plot}")
     return 0
+
+
+def _warn_negative_r2(what, args):
+    """One line on stderr: the model predicts worse than the target's mean."""
+    if args.learnrate == "auto":
+        advice = "the features may not predict it; check them, --epochs and --alpha"
+    else:
+        advice = "try --learnrate auto or a smaller --learnrate"
+    print(
+        f"{PROG} fit: warning: {what} is below 0: the model predicts "
+        f"{args.target!r} worse than its mean does; {advice}",
+        file=sys.stderr,
+    )
 
 
 @contextmanager
@@ -573,16 +776,19 @@ def predict_command(args):
             f"{args.model} holds a {type(model).__name__}, not a fitted model; give "
             "a file saved by `fit --model`"
         )
-    header, data = read_csv(args.data)
+    table = read_csv(args.data, args.sep)
+    if args.id is not None:
+        check_columns(table, [args.id], "--id")
     features = getattr(model, "feature_names_in_", None)
     if features is None:  # saved from Python without column names: take them all
-        features = header
+        features = [name for name in table.header if name != args.id]
         if len(features) != model.n_features_in_:
+            but = " besides --id" if args.id is not None else ""
             raise UsageError(
-                f"{args.data} has {len(features)} columns but the model needs "
+                f"{args.data} has {len(features)} columns{but} but the model needs "
                 f"{model.n_features_in_} features"
             )
-    X = numeric_columns(args.data, header, data, list(features))
+    X = numeric_columns(table, list(features))
     with warnings.catch_warnings():
         # the columns were selected by name above
         warnings.filterwarnings("ignore", "X does not have valid feature names")
@@ -594,6 +800,16 @@ def predict_command(args):
         else [f"prediction_{k}" for k in range(y_pred.shape[1])]
     )
     rows = [[repr(float(v)) for v in row] for row in y_pred]
+    # the row ids first: the --id column, else the row index under an empty
+    # name, as pandas writes it (read_csv(..., index_col=0) reads it back)
+    if args.id is not None:
+        k = table.header.index(args.id)
+        ids, columns = [row[k] for _, row in table.rows], [args.id, *columns]
+    else:
+        ids = table.index
+        columns = columns if ids is None else ["", *columns]
+    if ids is not None:
+        rows = [[label, *row] for label, row in zip(ids, rows, strict=True)]
     if args.output is None:
         _write_csv(sys.stdout, columns, rows)
         return 0
@@ -619,7 +835,9 @@ def main(argv=None):
     Returns the exit status: 0, or 2 after one line on stderr for a problem
     with the input. argparse exits with status 2 itself for bad options.
     """
-    args = _parser().parse_args(argv)
+    if argv is None:
+        argv = sys.argv[1:]
+    args = _parser(argv).parse_args(argv)
     if args.command is None:
         return demo(out=sys.stdout)
     command = {"fit": fit_command, "predict": predict_command}[args.command]
@@ -629,8 +847,11 @@ def main(argv=None):
             return command(args)
         except (UsageError, ValueError) as exc:
             # ValueError: the estimator's own checks (target range, learnrate
-            # too large, bad parameter), which speak the user's language
+            # too large, bad parameter), which speak the user's language, in
+            # the words of the estimator's parameters: given here as flags
             message = " ".join(str(exc).split())
+            if not isinstance(exc, UsageError):
+                message = in_flag_terms(message)
             print(f"{PROG} {args.command}: error: {message}", file=sys.stderr)
             return 2
         except KeyboardInterrupt:
@@ -643,5 +864,70 @@ def main(argv=None):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    text = " ".join(str(message).split())
+    text = in_flag_terms(" ".join(str(message).split()))
     print(f"{PROG}: warning: {category.__name__}: {text}", file=sys.stderr)
+
+
+# -- the estimator's words in the command line's ------------------------------------
+# the estimator's parameters that `fit` sets from a flag (a test checks the list)
+FLAGS = {
+    "learnrate": "--learnrate",
+    "epochs": "--epochs",
+    "target_scaling": "--target-scaling",
+    "loss": "--loss",
+    "alpha": "--alpha",
+    "random_state": "--random-state",
+}
+# the names that are no English word, translated where they stand alone too
+_BARE = ("learnrate", "target_scaling", "random_state")
+_NAME = "|".join(FLAGS)
+_VALUE = (
+    r"'[^']*'|\"[^\"]*\"|\([^()]*\)|\[[^\[\]]*\]"
+    r"|[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|\w+"
+)
+
+
+def _flag_value(text):
+    """A Python value in a message as the flag takes it: 'minmax' -> minmax."""
+    if text[0] in "'\"":
+        return text[1:-1]
+    if text == "None":
+        return "none"
+    if text[0] in "([":  # (low, high), [0, 10] or (0.0, 10.0): LOW,HIGH
+        parts = [part.strip() for part in text[1:-1].split(",")]
+        try:
+            return ",".join(f"{float(part):g}" for part in parts)
+        except ValueError:
+            return ",".join(part.upper() for part in parts)
+    return text
+
+
+def in_flag_terms(message):
+    """``message`` with the estimator's parameters written as ``fit``'s flags.
+
+    ``target_scaling='minmax'`` becomes ``--target-scaling minmax``,
+    ``learnrate=1000000.0`` becomes ``--learnrate 1000000.0``.
+
+    >>> in_flag_terms("y has values in [0, 25] but target_scaling=None needs "
+    ...               "[0, 1]; use target_scaling='minmax' or (low, high).")
+    'y has values in [0, 25] but --target-scaling none needs [0, 1]; use --target-scaling minmax or LOW,HIGH.'
+    """  # noqa: E501
+    message = re.sub(
+        rf"\b({_NAME})=({_VALUE})",
+        lambda m: f"{FLAGS[m[1]]} {_flag_value(m[2])}",
+        message,
+    )
+    # scikit-learn's parameter validation
+    message = re.sub(
+        rf"\bThe '({_NAME})' parameter of \w+", lambda m: FLAGS[m[1]], message
+    )
+    message = re.sub(r"\blearnrate \* alpha\b", "--learnrate times --alpha", message)
+    message = re.sub(
+        r"\b(increase|decrease|lower|raise|reduce) (epochs|alpha)\b",
+        lambda m: f"{m[1]} {FLAGS[m[2]]}",
+        message,
+    )
+    message = re.sub(
+        rf"(?<![-\w.])({'|'.join(_BARE)})\b", lambda m: FLAGS[m[1]], message
+    )
+    return message.replace("(low, high)", "LOW,HIGH")

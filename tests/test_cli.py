@@ -1,22 +1,25 @@
 """The command line, end to end: the demo, `fit` and `predict` on CSV files."""
 
 import csv
+import io
 import re
 import subprocess
 import sys
+import warnings
 
 import joblib
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 from sklearn.datasets import load_diabetes
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import KFold, cross_val_score, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor
-from sk_sigmoid_neuron._cli import main
+from sk_sigmoid_neuron._cli import FLAGS, _parser, in_flag_terms, main
 
 try:
     import sklearn.callback  # noqa: F401
@@ -337,8 +340,8 @@ FIT_ERRORS = [
     (["ok.csv", "--features", "x1,y"], r"--features includes the target column 'y'"),
     (["only_y.csv"], r"only_y\.csv has no column besides the target 'y'"),
     (["ok.csv", "--cv", "3"], r"--cv 3 needs at least 3 rows but .*ok\.csv has 2"),
-    (["small.csv", "--target-scaling", "none"], r"values in \[0, 25\] but target_sca"),
-    (["small.csv", "--target-scaling", "0,10"], r"values in \[0, 25\] outside target"),
+    (["small.csv", "--target-scaling", "none"], r"values in \[0, 25\] but --target-"),
+    (["small.csv", "--target-scaling", "0,10"], r"values in \[0, 25\] outside --targ"),
     (["small.csv", "--target-scaling", "5,1"], r"needs finite low < high"),
     (
         ["ok.csv", "--plot", "loss.xyz"],
@@ -429,3 +432,439 @@ def test_a_bad_file_in_a_real_process_gives_no_traceback(tmp_path):
         "number; the columns used must hold numbers only (fill in or remove missing "
         "values)\n"
     )
+
+
+# -- real CSV files: delimiters, an index column, --exclude, --id --------------------
+def write_text_csv(path, header, rows, sep):
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file, delimiter=sep)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return str(path)
+
+
+def reference_pipeline(X, y, **params):
+    """The pipeline `fit` trains with its defaults, fitted here."""
+    params = {"random_state": 0, **params}
+    model = make_pipeline(StandardScaler(), SigmoidNeuronRegressor(**params))
+    return model.fit(np.ascontiguousarray(X), y)
+
+
+def predictions(text):
+    """The header and the rows of a predictions CSV."""
+    lines = list(csv.reader(text.splitlines()))
+    return lines[0], lines[1:]
+
+
+@pytest.mark.parametrize("sep, name", [(";", "';'"), ("\t", "tab"), ("|", "'|'")])
+def test_the_delimiter_is_detected(tmp_path, capsys, sep, name):
+    X, y = make_data()
+    header = ["x1", "x2", "x3", "y"]
+    data = write_text_csv(tmp_path / "d.csv", header, data_rows(X, y), sep)
+    model_file = tmp_path / "m.joblib"
+    argv = ["fit", data, "--target", "y", "--epochs", "30", "--cv", "0"]
+    status, out, err = run([*argv, "--model", str(model_file)], capsys)
+    assert (status, err) == (0, "")
+    assert out.startswith(f"{data}: 60 rows (split at {name}); target 'y'; 3 features")
+    saved = joblib.load(model_file)
+    assert list(saved.feature_names_in_) == ["x1", "x2", "x3"]
+    assert_array_equal(saved[-1].coef_, reference_pipeline(X, y, epochs=30)[-1].coef_)
+
+    # predict detects it too
+    new = write_text_csv(tmp_path / "new.csv", header[:3], X[:5].tolist(), sep)
+    status, out, err = run(["predict", str(model_file), new], capsys)
+    assert (status, err) == (0, "")
+    columns, rows = predictions(out)
+    assert columns == ["prediction"]
+    with pytest.warns(UserWarning, match="feature names"):
+        expected = saved.predict(X[:5])
+    assert_array_equal([float(row[0]) for row in rows], expected)
+
+
+def test_a_missing_column_message_names_the_delimiter(tmp_path, capsys):
+    rows = [["1", "2", "3"], ["4", "5", "6"]]
+    semicolons = write_text_csv(tmp_path / "s.csv", ["age", "bmi", "y"], rows, ";")
+    status, _, err = run(["fit", semicolons, "--target", "target"], capsys)
+    assert status == 2
+    assert err == (
+        f"{PROG} fit: error: --target: {semicolons} has no column 'target'; its "
+        "columns are: age, bmi, y (columns split at ';', detected; --sep sets the "
+        "delimiter)\n"
+    )
+    # a delimiter not detected: the columns are read as one, which the message shows
+    colons = write_text_csv(tmp_path / "c.csv", ["age", "bmi", "y"], rows, ":")
+    status, _, err = run(["fit", colons, "--target", "y"], capsys)
+    assert status == 2
+    assert err.endswith(
+        "has no column 'y'; its columns are: age:bmi:y (columns split at ',', "
+        "detected; --sep sets the delimiter)\n"
+    )
+
+
+def test_sep_forces_the_delimiter(tmp_path, capsys):
+    X, y = make_data()
+    header = ["x1", "x2", "x3", "y"]
+    data = write_text_csv(tmp_path / "d.csv", header, data_rows(X, y), ":")
+    model_file = tmp_path / "m.joblib"
+    argv = ["fit", data, "--target", "y", "--epochs", "30", "--cv", "0", "--sep", ":"]
+    status, _, err = run([*argv, "--model", str(model_file)], capsys)
+    assert (status, err) == (0, "")
+    saved = joblib.load(model_file)
+    assert_array_equal(saved[-1].coef_, reference_pipeline(X, y, epochs=30)[-1].coef_)
+    # --sep tab, and a forced delimiter the file does not use
+    tabs = write_text_csv(tmp_path / "t.csv", header, data_rows(X, y), "\t")
+    status, _, err = run([*argv[:-1], "tab", "--model", str(model_file)], capsys)
+    assert status == 2 and "no column 'y'" in err  # d.csv is not tab-separated
+    argv[1] = tabs
+    status, _, err = run([*argv[:-1], "tab"], capsys)
+    assert (status, err) == (0, "")
+    status, _, err = run(["fit", data, "--target", "y", "--sep", ";"], capsys)
+    assert status == 2
+    assert err.endswith("(columns split at ';', as --sep asked)\n")
+
+
+def test_a_bad_sep_is_one_line_and_status_2(tmp_path, capsys):
+    status, _, err = run(["fit", "d.csv", "--target", "y", "--sep", ";;"], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert "argument --sep: ';;' is not one character" in err
+
+
+def test_a_decimal_comma_gets_advice(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text("x;y\n1,5;2\n2,5;3\n")
+    status, _, err = run(["fit", str(path), "--target", "y", "--cv", "0"], capsys)
+    assert status == 2
+    assert err.endswith(
+        "line 2: column 'x' is '1,5', not a finite number; the columns used must "
+        "hold numbers only (fill in or remove missing values); write numbers with "
+        "a decimal point, not a comma\n"
+    )
+
+
+def test_a_pandas_index_column_is_not_a_feature(tmp_path, capsys):
+    pd = pytest.importorskip("pandas")
+    X, y = make_data()
+    frame = pd.DataFrame(X, columns=["x1", "x2", "x3"]).assign(y=y)
+    frame.to_csv(tmp_path / "train.csv")  # with the index, as pandas does by default
+    assert (tmp_path / "train.csv").read_text().startswith(",x1,x2,x3,y\n")
+    model_file = tmp_path / "m.joblib"
+    argv = ["fit", str(tmp_path / "train.csv"), "--target", "y", "--epochs", "30"]
+    status, out, err = run([*argv, "--cv", "0", "--model", str(model_file)], capsys)
+    assert (status, err) == (0, "")
+    assert "3 features: x1, x2, x3\n" in out
+    assert "Not used as features: the unnamed first column (the row index)\n" in out
+    saved = joblib.load(model_file)
+    assert list(saved.feature_names_in_) == ["x1", "x2", "x3"]
+    assert_array_equal(saved[-1].coef_, reference_pipeline(X, y, epochs=30)[-1].coef_)
+
+    # predict: the index labels come first in the output, under an empty name,
+    # so that pandas reads the predictions back with the same index
+    new = pd.DataFrame(X[:4], columns=["x1", "x2", "x3"], index=[10, 11, 7, 3])
+    new.to_csv(tmp_path / "new.csv")
+    status, out, err = run(
+        ["predict", str(model_file), str(tmp_path / "new.csv")], capsys
+    )
+    assert (status, err) == (0, "")
+    assert out.splitlines()[0] == ",prediction"
+    back = pd.read_csv(io.StringIO(out), index_col=0)
+    assert list(back.index) == [10, 11, 7, 3]
+    with pytest.warns(UserWarning, match="feature names"):
+        expected = saved.predict(X[:4])
+    assert_array_equal(back["prediction"].to_numpy(), expected)
+
+
+def test_an_unnamed_column_after_the_first_is_an_error(tmp_path, capsys):
+    path = tmp_path / "d.csv"
+    path.write_text(",x1,,y\n0,1,2,3\n1,2,3,4\n")
+    status, _, err = run(["fit", str(path), "--target", "y"], capsys)
+    assert status == 2
+    assert err == (
+        f"{PROG} fit: error: {path}: column 3 of the header row has no name; name "
+        "it in the header row (or delete the column)\n"
+    )
+
+
+def test_exclude_leaves_columns_out_of_the_features(tmp_path, capsys):
+    X, y = make_data()
+    rows = [
+        [f"id{i}", f"name {i}", row[0], "x", *row[1:]]
+        for i, row in enumerate(data_rows(X, y))
+    ]
+    header = ["id", "name", "x1", "note", "x2", "x3", "y"]
+    data = write_csv(tmp_path / "d.csv", header, rows)
+    model_file = tmp_path / "m.joblib"
+    argv = ["fit", data, "--target", "y", "--epochs", "30", "--cv", "0"]
+    excluded = ["--exclude", "id", "name,note"]
+    status, out, err = run([*argv, *excluded, "--model", str(model_file)], capsys)
+    assert (status, err) == (0, "")
+    assert "Not used as features: id, name, note\n" in out
+    saved = joblib.load(model_file)
+    assert list(saved.feature_names_in_) == ["x1", "x2", "x3"]
+    assert_array_equal(saved[-1].coef_, reference_pipeline(X, y, epochs=30)[-1].coef_)
+
+
+def test_exclude_before_the_data_file_is_explained(tmp_path, capsys):
+    data = write_csv(tmp_path / "d.csv", ["id", "x1", "y"], [[1, 2, 3], [2, 3, 4]])
+    status, _, err = run(["fit", "--target", "y", "--exclude", "id", data], capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.endswith(
+        "the following arguments are required: DATA.csv; --exclude takes every "
+        "name up to the next option: put DATA.csv before --exclude, or end the "
+        "names with -- (see --help)\n"
+    )
+    argv = ["fit", "--target", "y", "--cv", "0", "--exclude", "id", "--", data]
+    status, out, err = run(argv, capsys)
+    assert (status, err) == (0, "")
+    assert "1 features: x1\n" in out
+
+
+def test_a_text_column_among_the_features_suggests_exclude(tmp_path, capsys):
+    rows = [["p1", "1", "2"], ["p2", "", "3"], ["p3", "2", "4"]]
+    data = write_csv(tmp_path / "d.csv", ["patient", "x1", "y"], rows)
+    status, _, err = run(["fit", data, "--target", "y", "--cv", "0"], capsys)
+    assert status == 2
+    assert err == (
+        f"{PROG} fit: error: {data}: column 'patient' holds text (line 2: 'p1'), "
+        "not numbers; leave it out of the features with --exclude patient, or --id "
+        "patient for a column that identifies the rows\n"
+    )
+    # a column with numbers and a gap is a missing value, as before
+    argv = ["fit", data, "--target", "y", "--cv", "0", "--exclude", "patient"]
+    status, _, err = run(argv, capsys)
+    assert status == 2
+    assert "line 3: column 'x1' is empty, not a finite number" in err
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        (
+            ["--exclude", "id", "nme"],
+            r"--exclude: .*d\.csv has no column 'nme'; its columns are: id, name, "
+            r"x1, y \(columns split at ',', detected",
+        ),
+        (
+            ["--exclude", "id", "--features", "x1"],
+            r"argument --features: not allowed with argument --exclude",
+        ),
+        (["--id", "idd"], r"--id: .*d\.csv has no column 'idd'; its columns are: id"),
+        (["--id", "y"], r"--id and --target name the same column 'y'"),
+        (["--id", "id", "--features", "x1,id"], r"--features includes the --id col"),
+        (
+            ["--id", "x1", "--exclude", "id", "name"],
+            r"d\.csv has no column besides the target 'y' and the columns --id and "
+            r"--exclude leave out to learn from",
+        ),
+    ],
+)
+def test_bad_exclude_and_id_are_one_line_and_status_2(
+    options, message, tmp_path, capsys
+):
+    data = write_csv(tmp_path / "d.csv", ["id", "name", "x1", "y"], [[1, "a", 2, 3]])
+    status, out, err = run(["fit", data, "--target", "y", *options], capsys)
+    assert status == 2 and "Epoch" not in out
+    assert err.count("\n") == 1
+    assert re.search(message, err), err
+
+
+def test_id_goes_through_fit_and_predict(tmp_path, capsys):
+    X, y = make_data()
+    rows = [[f"id{i}", *row] for i, row in enumerate(data_rows(X, y))]
+    data = write_csv(tmp_path / "d.csv", ["id", "x1", "x2", "x3", "y"], rows)
+    model_file = tmp_path / "m.joblib"
+    argv = ["fit", data, "--target", "y", "--epochs", "30", "--cv", "0", "--id", "id"]
+    status, out, err = run([*argv, "--model", str(model_file)], capsys)
+    assert (status, err) == (0, "")
+    assert "Not used as features: id (--id)\n" in out
+    saved = joblib.load(model_file)
+    assert list(saved.feature_names_in_) == ["x1", "x2", "x3"]
+    assert_array_equal(saved[-1].coef_, reference_pipeline(X, y, epochs=30)[-1].coef_)
+
+    # predict: the id column first, then the prediction, row by row
+    new_rows = [["a", *X[3]], ["b", *X[0]], ["c", *X[5]]]
+    new = write_csv(tmp_path / "new.csv", ["key", "x1", "x2", "x3"], new_rows)
+    output = tmp_path / "pred.csv"
+    argv = ["predict", str(model_file), new, "--id", "key", "--output", str(output)]
+    status, out, err = run(argv, capsys)
+    assert (status, err) == (0, "")
+    columns, got = predictions(output.read_text())
+    assert columns == ["key", "prediction"]
+    assert [row[0] for row in got] == ["a", "b", "c"]
+    with pytest.warns(UserWarning, match="feature names"):
+        expected = saved.predict(X[[3, 0, 5]])
+    assert_array_equal([float(row[1]) for row in got], expected)
+
+    status, _, err = run(["predict", str(model_file), new, "--id", "id"], capsys)
+    assert status == 2
+    assert re.search(r"--id: .*new\.csv has no column 'id'; its columns are: key", err)
+
+
+def test_id_in_predict_with_a_model_saved_without_column_names(tmp_path, capsys):
+    X, y = make_data()
+    model = make_pipeline(StandardScaler(), SigmoidNeuronRegressor(epochs=5))
+    joblib.dump(model.fit(X, y), tmp_path / "plain.joblib")
+    rows = [[f"r{i}", *row] for i, row in enumerate(X.tolist())]
+    data = write_csv(tmp_path / "x.csv", ["key", "a", "b", "c"], rows)
+    argv = ["predict", str(tmp_path / "plain.joblib"), data, "--id", "key"]
+    status, out, _ = run(argv, capsys)
+    assert status == 0
+    columns, got = predictions(out)
+    assert columns == ["key", "prediction"]
+    assert [row[0] for row in got] == [f"r{i}" for i in range(len(X))]
+    assert_array_equal([float(row[1]) for row in got], model.predict(X))
+
+
+# -- the estimator's messages, in the words of the flags ------------------------------
+def test_every_estimator_parameter_with_a_flag_is_translated():
+    fit = next(
+        action for action in _parser()._actions if action.dest == "command"
+    ).choices["fit"]
+    params = SigmoidNeuronRegressor().get_params()
+    flags = {
+        action.dest: action.option_strings[0]
+        for action in fit._actions
+        if action.dest in params
+    }
+    assert flags == FLAGS
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "y has values in [0, 25] but target_scaling=None needs [0, 1]; use "
+            "target_scaling='minmax' or (low, high).",
+            "y has values in [0, 25] but --target-scaling none needs [0, 1]; use "
+            "--target-scaling minmax or LOW,HIGH.",
+        ),
+        (
+            "y has values in [0, 25] outside target_scaling=[0, 10]; widen "
+            '(low, high) or use target_scaling="minmax".',
+            "y has values in [0, 25] outside --target-scaling 0,10; widen "
+            "LOW,HIGH or use --target-scaling minmax.",
+        ),
+        (
+            "target_scaling=(low, high) needs finite low < high; got (5.0, 1.0).",
+            "--target-scaling LOW,HIGH needs finite low < high; got (5.0, 1.0).",
+        ),
+        (
+            "target_scaling=(10.0, 30.5) is wide",
+            "--target-scaling 10,30.5 is wide",
+        ),
+        (
+            "learnrate=1000000.0 is too large. Use a smaller learnrate. With "
+            "alpha=0.01, learnrate * alpha must stay below 2.",
+            "--learnrate 1000000.0 is too large. Use a smaller --learnrate. With "
+            "--alpha 0.01, --learnrate times --alpha must stay below 2.",
+        ),
+        (
+            "no improvement by tol=0.001 within the last 10 of epochs=1000; "
+            "increase epochs (or learnrate).",
+            "no improvement by tol=0.001 within the last 10 of --epochs 1000; "
+            "increase --epochs (or --learnrate).",
+        ),
+        (
+            "learnrate='auto' with loss='log_loss' and random_state=3: pass a "
+            "float learnrate",
+            "--learnrate auto with --loss log_loss and --random-state 3: pass a "
+            "float --learnrate",
+        ),
+        (
+            "The 'alpha' parameter of SigmoidNeuronRegressor must be a float in "
+            "the range [0.0, inf). Got -1 instead.",
+            "--alpha must be a float in the range [0.0, inf). Got -1 instead.",
+        ),
+        # names of attributes, English words and flags stay as they are
+        (
+            "learnrate_ is 0.5 after 3 epochs; the loss fell; --learnrate 2",
+            "learnrate_ is 0.5 after 3 epochs; the loss fell; --learnrate 2",
+        ),
+    ],
+)
+def test_estimator_messages_speak_in_flags(message, expected):
+    assert in_flag_terms(message) == expected
+
+
+@pytest.mark.parametrize(
+    "scaling, flag",
+    [("none", "--target-scaling none"), ("0,10", "--target-scaling 0,10")],
+)
+def test_an_out_of_range_target_is_reported_with_the_flag(
+    scaling, flag, tmp_path, capsys
+):
+    data = write_csv(tmp_path / "d.csv", ["x1", "y"], [[i, i * i] for i in range(6)])
+    argv = ["fit", data, "--target", "y", "--target-scaling", scaling, "--cv", "0"]
+    status, _, err = run(argv, capsys)
+    assert status == 2 and err.count("\n") == 1
+    assert err.startswith(f"{PROG} fit: error: y has values in [0, 25] ")
+    assert flag in err and "--target-scaling minmax" in err
+    assert "target_scaling" not in err and "(low, high)" not in err
+
+
+def test_the_estimators_warnings_speak_in_flags(tmp_path, capsys, monkeypatch):
+    X, y = make_data()
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3", "y"], data_rows(X, y))
+    fit = SigmoidNeuronRegressor.fit
+
+    def fit_that_warns(self, X, y, **kwargs):
+        warnings.warn(
+            f"training went wrong with learnrate={self.learnrate!r} and "
+            f"target_scaling={self.target_scaling!r}; increase epochs",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+        return fit(self, X, y, **kwargs)
+
+    monkeypatch.setattr(SigmoidNeuronRegressor, "fit", fit_that_warns)
+    argv = ["fit", data, "--target", "y", "--epochs", "100", "--cv", "0"]
+    status, _, err = run(
+        [*argv, "--learnrate", "2", "--target-scaling", "10,30"], capsys
+    )
+    assert status == 0
+    assert err == (
+        f"{PROG}: warning: ConvergenceWarning: training went wrong with "
+        "--learnrate 2.0 and --target-scaling 10,30; increase --epochs\n"
+    )
+
+
+# -- a model worse than the mean -----------------------------------------------------
+def test_a_negative_cv_r2_is_a_warning(tmp_path, capsys):
+    X, y = make_data()
+    data = write_csv(tmp_path / "d.csv", ["x1", "x2", "x3", "y"], data_rows(X, y))
+    model_file = tmp_path / "m.joblib"
+    argv = ["fit", data, "--target", "y", "--epochs", "50", "--learnrate", "1e6"]
+    status, out, err = run([*argv, "--cv", "3", "--model", str(model_file)], capsys)
+    assert status == 0  # trained and saved as asked
+    assert model_file.exists()
+    reference = make_pipeline(
+        StandardScaler(),
+        SigmoidNeuronRegressor(learnrate=1e6, epochs=50, random_state=0),
+    )
+    cv_r2 = cross_val_score(
+        reference, X, y, cv=KFold(3, shuffle=True, random_state=0)
+    ).mean()
+    assert cv_r2 < 0
+    assert f"Cross-validated R2 (3-fold): {cv_r2:.4f} " in out
+    assert err == (
+        f"{PROG} fit: warning: the cross-validated R2 {cv_r2:.4f} is below 0: the "
+        "model predicts 'y' worse than its mean does; try --learnrate auto or a "
+        "smaller --learnrate\n"
+    )
+    # without cross-validation, the training R2 tells the same
+    status, _, err = run([*argv, "--cv", "0"], capsys)
+    training_r2 = reference.fit(X, y).score(X, y)
+    assert training_r2 < 0
+    assert status == 0
+    assert err.startswith(
+        f"{PROG} fit: warning: the training R2 {training_r2:.4f} is below 0"
+    )
+
+
+def test_help_shows_the_csv_options(capsys):
+    status, out, _ = run(["fit", "--help"], capsys)
+    assert status == 0
+    for text in ["--sep CHAR", "--exclude COL [COL ...]", "--id COL", "row index"]:
+        assert text in " ".join(out.split()), text
+    status, out, _ = run(["predict", "--help"], capsys)
+    assert status == 0
+    assert "--sep CHAR" in out and "--id COL" in out
