@@ -28,7 +28,7 @@ import scipy
 import sklearn
 from sklearn.callback import ProgressBar
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _callbacks, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _callbacks, _kernels
 from sk_sigmoid_neuron._cli import RichProgressBar
 
 RESULTS = Path(__file__).parent / "results" / "callbacks.md"
@@ -140,7 +140,7 @@ def machine():
         f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.system()}; "
         f"Python {platform.python_version()}, scikit-learn {sklearn.__version__}, "
         f"numpy {np.__version__}, scipy {scipy.__version__}; kernel backend "
-        f"{getattr(_gd, 'BACKEND', 'numpy')}"
+        f"{getattr(_kernels, 'BACKEND', 'numpy')}"
     )
 
 

@@ -24,7 +24,7 @@ import sklearn
 from sklearn.model_selection import GridSearchCV, KFold
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _kernels
 
 RESULTS = Path(__file__).parent / "results" / "cv.md"
 
@@ -104,7 +104,7 @@ def compare(X, y, splits, learnrates, epoch_counts):
     )
     top = np.sort(grid.cv_results_["mean_test_score"])[::-1]
     result = {
-        "backend": _gd.active_backend(),
+        "backend": _kernels.active_backend(),
         "t_cv": t_cv,
         "t_grid": t_grid,
         "ratio": t_grid / t_cv,
@@ -160,8 +160,8 @@ def main():
 
     rows = []
     for backend in args.backends:
-        _gd.BACKEND = backend  # the kernel every fit of both searches uses
-        print(f"-- kernel backend: {_gd.active_backend()}")
+        _kernels.BACKEND = backend  # the kernel every fit of both searches uses
+        print(f"-- kernel backend: {_kernels.active_backend()}")
         rows.append(compare(X, y, splits, learnrates, epoch_counts))
     work = sum(epoch_counts) / max(epoch_counts)
 

@@ -36,7 +36,7 @@ import scipy
 import sklearn
 from distributed import Client, LocalCluster
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 
 RESULTS = Path(__file__).parent / "results" / "dask.md"
 
@@ -76,8 +76,8 @@ class Path:
         self.times, self.model = {}, None
 
     def fit(self, epochs):
-        saved = _gd.BACKEND
-        _gd.BACKEND = self.backend
+        saved = _kernels.BACKEND
+        _kernels.BACKEND = self.backend
         config = {} if self.scheduler is None else {"scheduler": self.scheduler}
         try:
             with dask.config.set(config):
@@ -87,7 +87,7 @@ class Path:
                 ).fit(self.X, self.y)
                 elapsed = time.perf_counter() - start
         finally:
-            _gd.BACKEND = saved
+            _kernels.BACKEND = saved
         self.times[epochs] = min(self.times.get(epochs, np.inf), elapsed)
         self.model = model
 
@@ -193,7 +193,7 @@ def main():
         f"{platform.system()}; Python {platform.python_version()}, scikit-learn "
         f"{sklearn.__version__}, numpy {np.__version__}, scipy {scipy.__version__}, "
         f"dask {dask.__version__}, distributed {distributed.__version__}; "
-        f"in-memory kernel: {_gd.active_backend()}"
+        f"in-memory kernel: {_kernels.active_backend()}"
     )
     intro = (
         f"float64 data in {n_chunks} chunks of rows; the dask path on a "

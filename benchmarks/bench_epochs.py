@@ -4,7 +4,7 @@ One run times, for each case (200 x 10, 10,000 x 50 and 1e6 x 100 dense, in
 float64 and float32, and a sparse CSR case):
 
 - ``SigmoidNeuronRegressor.fit`` on the compiled path (numba) and on the
-  numpy path (``sk_sigmoid_neuron._gd.BACKEND``);
+  numpy path (``sk_sigmoid_neuron._kernels.BACKEND``);
 - the plain vectorised numpy loop (``X @ w``, then ``X.T @ δ``);
 - the seed's per-record Python loop (small cases only);
 - the same loop in PyTorch on the CPU (when torch imports);
@@ -51,7 +51,7 @@ from sklearn.linear_model import SGDRegressor
 from sklearn.neural_network import MLPRegressor
 from threadpoolctl import threadpool_info
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 
 RESULTS = Path(__file__).parent / "results"
 LEARNRATE = 0.5
@@ -131,13 +131,13 @@ def torch_loop(Xt, tt, epochs):
 
 def fit_package(backend):
     def fit(X, y, epochs):
-        _gd.BACKEND = backend
+        _kernels.BACKEND = backend
         try:
             SigmoidNeuronRegressor(
                 learnrate=LEARNRATE, epochs=epochs, random_state=0
             ).fit(X, y)
         finally:
-            _gd.BACKEND = "auto"
+            _kernels.BACKEND = "auto"
 
     return fit
 
@@ -486,7 +486,7 @@ def main():
         "--no-write", action="store_true", help="print only (--quick never writes)"
     )
     args = parser.parse_args()
-    have_numba = _gd.active_backend() == "numba"
+    have_numba = _kernels.active_backend() == "numba"
     default = "compiled path (numba)" if have_numba else "numpy path"
     header = ["contender", "per epoch", "x floor", "x this package", "note"]
     sections = []  # (title, rows of strings)

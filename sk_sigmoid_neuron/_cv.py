@@ -3,6 +3,7 @@
 import warnings
 from inspect import signature
 from numbers import Integral, Number, Real
+from traceback import format_exc
 
 import numpy as np
 from scipy.stats import rankdata
@@ -14,14 +15,10 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from . import _callbacks, _scaling
-from ._gd import one_blas_thread, predict_unit
-from ._sigmoid_neuron import (
-    SigmoidNeuronRegressor,
-    _given,
-    _unchanged_on_error,
-    _validate_training_data,
-)
+from . import _callbacks, _diagnostics, _kernels, _scaling
+from ._descent import start
+from ._sigmoid_neuron import SigmoidNeuronRegressor, _unchanged_on_error
+from ._validation import given_weights, validate_training_data
 
 # parameters passed on, unchanged, to every SigmoidNeuronRegressor the search fits
 _CORE_PARAMS = ("fit_intercept", "target_scaling", "loss", "alpha", "random_state")
@@ -105,9 +102,19 @@ class SigmoidNeuronRegressorCV(
         processors.
 
     error_score : "raise" or float, default=np.nan
-        The score of a candidate whose weights become non-finite (a learning
-        rate too large for the data), as in ``GridSearchCV``: a number, with a
-        :class:`~sklearn.exceptions.FitFailedWarning`, or "raise" for an error.
+        The score of a candidate on a split where its fit or its scoring
+        fails, as in ``GridSearchCV``. A fit fails when its weights become
+        non-finite (a learning rate too large for the data): its scores are
+        ``error_score``, with a :class:`~sklearn.exceptions.FitFailedWarning`,
+        and the search raises if every fit fails. Scoring fails when the
+        scorer raises (a classification metric such as ``"accuracy"`` on a
+        continuous target, a validation part whose weights are all zero for
+        the R2): that score is ``error_score``, with a UserWarning that
+        carries the traceback, and the search goes on even if every score
+        fails (all candidates then rank 1). With "raise" the first failure
+        raises its own error. A validation part of one record is no failure:
+        its R2 is NaN, with sklearn's
+        :class:`~sklearn.exceptions.UndefinedMetricWarning` (see Notes).
 
     Attributes
     ----------
@@ -172,6 +179,13 @@ class SigmoidNeuronRegressorCV(
     the scorer accepts ``sample_weight`` (R2 does; a UserWarning says when a
     scorer does not). So zero weights remove records and integer weights
     repeat them, in the search as in the fits.
+
+    A candidate whose mean score is NaN (a failure scored
+    ``error_score=np.nan``, or the NaN R2 of a one-record validation part, as
+    with :class:`~sklearn.model_selection.LeaveOneOut`) ranks last, as in
+    ``GridSearchCV``; when every mean is NaN, all candidates rank 1 and the
+    first is refitted. ``scoring="neg_mean_squared_error"`` gives such splits
+    a score.
 
     A callback's request to stop (``on_fit_task_end`` returning True) is
     ignored within the folds. In ``GridSearchCV`` a propagated callback's
@@ -270,12 +284,13 @@ class SigmoidNeuronRegressorCV(
         with _unchanged_on_error(self):
             learnrates, epoch_counts = self._check_grid()
             core = clone(SigmoidNeuronRegressor(**self._core_params()))
-            Xv, Y, sw, y_ndim, exponent = _validate_training_data(
-                self, X, y, sample_weight, True, drop_absent=False
+            Xv, Y, sw, y_ndim, exponent = validate_training_data(
+                self, X, y, sample_weight, reset=True
             )
             y_split = Y[:, 0] if y_ndim == 1 else Y
-            task.begin(Xv, y_split, _given(sw, exponent))
-            core._learn_target_range(Y, sw)  # the core's errors, before any fold
+            task.begin(Xv, y_split, given_weights(sw, exponent))
+            # the core's errors, before any fold
+            _scaling.learn_target_range(Y, sw, self.target_scaling)
             splits = list(check_cv(self.cv).split(Xv, y_split, groups))
             scorer, weigh_scores = self._scorer(core, sw)
             split_tasks = task.begin_search(len(splits), int(epoch_counts.max()))
@@ -453,7 +468,8 @@ class SigmoidNeuronRegressorCV(
         lr_index = np.flatnonzero(failed.any(axis=1)) % len(learnrates)
         bad = [float(lr) for lr in learnrates[np.unique(lr_index)]]
         detail = (
-            f"The weights became non-finite with learnrate in {bad}: too large "
+            f"The fits diverged (non-finite weights or an exploding loss) with "
+            f"learnrate in {bad}: too large "
             "for this data. Use smaller learnrates, or scale X (for example with "
             "sklearn.preprocessing.StandardScaler)."
         )
@@ -494,7 +510,11 @@ class _Candidate(SigmoidNeuronRegressor):
         candidate._set_fitted(
             coef, intercept, *target_range, curve.tolist(), y_ndim=y_ndim
         )
+        candidate.learnrate_ = candidate.learnrate
+        # what a fit without store_path or compute_inference sets to None
         candidate.validation_loss_curve_ = None
+        candidate.coef_path_ = candidate.intercept_path_ = None
+        candidate.coef_cov_ = candidate.coef_se_ = candidate.intercept_se_ = None
         candidate.n_features_in_ = coef.shape[1]
         if feature_names is not None:
             candidate.feature_names_in_ = feature_names
@@ -529,7 +549,11 @@ def _fold_scores(
 
     Returns ``scores`` and ``failed``, both of shape (n_checkpoints,
     n_learnrates); ``failed`` marks candidates whose weights became
-    non-finite, scored ``error_score``. ``task``, a ``_callbacks.SplitTask``,
+    non-finite, scored ``error_score``, as is a candidate whose scoring
+    raises (with GridSearchCV's warning). The R2 of the whole bank is one
+    call; where it is undefined or fails (fewer than two validation records,
+    no validation weight) the candidates are scored one by one, as
+    GridSearchCV would. ``task``, a ``_callbacks.SplitTask``,
     reports the split and its epochs, one by one, to the callbacks; None runs
     the bank from checkpoint to checkpoint.
     """
@@ -551,9 +575,14 @@ def _fold_scores(
         task.begin(X_tr, Y_tr[:, 0] if y_ndim == 1 else Y_tr, train)
         epochs_tasks = task.epochs()
     # what SigmoidNeuronRegressor.fit does on this training part
-    lo, hi = core._learn_target_range(Y_tr, sw_tr)
+    lo, hi = _scaling.learn_target_range(Y_tr, sw_tr, core.target_scaling)
     T = _scaling.to_unit(Y_tr, lo, hi, X.dtype)
-    coef, intercept, _ = core._start(X_tr, Y_tr, None, None)
+    coef, intercept, _ = start(
+        n_features=X.shape[1],
+        n_outputs=Y.shape[1],
+        dtype=X.dtype,
+        random_state=core.random_state,
+    )
 
     # the bank: neuron j * m + o is learning rate j, output o
     n_lr, m = len(learnrates), Y.shape[1]
@@ -564,6 +593,12 @@ def _fold_scores(
     X_val, Y_val = X[test], Y[test]
     y_val = Y_val[:, 0] if y_ndim == 1 else Y_val
     score_kw = {"sample_weight": sw[test]} if weigh_scores else {}
+    if scorer is None and (
+        len(Y_val) < 2 or (weigh_scores and not score_kw["sample_weight"].sum() > 0)
+    ):
+        # the bank's R2 is undefined here (NaN for one record) or fails (no
+        # weight): score candidate by candidate, as GridSearchCV's R2 would
+        scorer = check_scoring(core)
     if scorer is None:
         y_val_bank = np.tile(Y_val, (1, n_lr))
     else:
@@ -574,25 +609,40 @@ def _fold_scores(
     failed = np.zeros((len(checkpoints), n_lr), dtype=bool)
     bad = np.zeros(n_lr, dtype=bool)
     done = 0
+    first = None  # each candidate's loss in the first epoch
     # the checkpoints' predictions and scores too run on one BLAS thread: after
     # a product on two, OpenBLAS's worker spins for about 0.1 s, on a core
     # that the bank's own threads need (the bank then takes 1.8x as long)
-    kernel = core._kernel(X_tr, T_bank, sw_tr, learnrate=np.repeat(learnrates, m))
-    with one_blas_thread(), kernel as kern:
+    with np.errstate(over="ignore", invalid="ignore"):
+        kernel = _kernels.make_kernel(
+            X_tr,
+            T_bank,
+            sw_tr,
+            np.repeat(learnrates, m),
+            fit_intercept=core.fit_intercept,
+            loss=core.loss,
+            alpha=core.alpha,
+        )
+    with _kernels.one_blas_thread(), kernel as kern:
         kern.set_params(np.tile(coef, (n_lr, 1)), np.tile(intercept, n_lr))
         for c, epochs in enumerate(checkpoints):
             losses = _run(kern, int(epochs) - done, epochs_tasks)
             done = int(epochs)
             # a fit fails (for this and every later epoch count) once a loss
-            # or a weight is non-finite, as SigmoidNeuronRegressor.fit checks
+            # or a weight is non-finite or the loss exploded, as
+            # SigmoidNeuronRegressor.fit checks (per candidate, over outputs)
             finite = np.isfinite(losses).all(axis=0) & np.isfinite(kern.coef_aug).all(
                 axis=1
             )
-            bad |= ~finite.reshape(n_lr, m).all(axis=1)
+            per_fit = losses.reshape(len(losses), n_lr, m).max(axis=2)
+            first = per_fit[0] if first is None else first
+            with np.errstate(invalid="ignore"):
+                blown = _diagnostics.exploded(per_fit.max(axis=0), first)
+            bad |= ~finite.reshape(n_lr, m).all(axis=1) | blown
             if bad.any() and isinstance(error_score, str):  # "raise"
                 lr = float(learnrates[np.flatnonzero(bad)[0]])
                 raise ValueError(
-                    f"The weights became non-finite within {done} epochs on CV "
+                    f"The fit diverged within {done} epochs on CV "
                     f"split {split}: learnrate={lr!r} is too large for this data. "
                     "Remove it from learnrates, or scale X (for example with "
                     "sklearn.preprocessing.StandardScaler); error_score=np.nan "
@@ -602,7 +652,9 @@ def _fold_scores(
             coef_k, intercept_k = kern.get_params()
             with np.errstate(all="ignore"):
                 y_pred = _scaling.from_unit(
-                    predict_unit(X_val, coef_k, intercept_k), lo_bank, hi_bank
+                    _kernels.predict_unit(X_val, coef_k, intercept_k),
+                    lo_bank,
+                    hi_bank,
                 )
             y_pred[:, np.repeat(bad, m)] = 0.0  # placeholders, scored error_score
             if scorer is None:
@@ -631,7 +683,9 @@ def _fold_scores(
                         X_val,
                         pred[:, 0] if y_ndim == 1 else pred,
                     )
-                    scores[c, j] = _check_score(scorer(cand, X_val, y_val, **score_kw))
+                    scores[c, j] = _score(
+                        scorer, cand, X_val, y_val, score_kw, error_score
+                    )
             if bad.any():
                 scores[c, bad] = error_score
     if task is not None:
@@ -649,6 +703,27 @@ def _run(kern, n_epochs, epochs_tasks):
         losses.append(kern.run(1))
         epochs_tasks.end()  # a request to stop is ignored (see BankEpochs)
     return np.concatenate(losses)
+
+
+def _score(scorer, candidate, X, y, score_kw, error_score):
+    """The candidate's score; ``error_score`` if scoring fails, as in GridSearchCV.
+
+    The warning is that of ``sklearn.model_selection._validation._score``, with
+    the traceback; "raise" raises the scorer's own exception.
+    """
+    try:
+        score = scorer(candidate, X, y, **score_kw)
+    except Exception:
+        if isinstance(error_score, str):  # "raise"
+            raise
+        warnings.warn(
+            "Scoring failed. The score on this train-test partition for these "
+            f"parameters will be set to {error_score}. Details: \n{format_exc()}",
+            UserWarning,
+            stacklevel=2,
+        )
+        return error_score
+    return _check_score(score)
 
 
 def _check_score(score):

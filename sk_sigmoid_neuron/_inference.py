@@ -47,6 +47,7 @@ from scipy import sparse
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
+from ._loss import get_loss
 from ._stepsize import weighted_gram
 
 # The widest (n_features + 1) for which the (n_features + 1)² matrices are formed.
@@ -54,6 +55,9 @@ MAX_PARAMS = 4096
 # A Newton step from the fitted weights longer than this many standard errors
 # (in any coordinate) means the fit is not at the optimum.
 NEWTON_TOL = 0.01
+# Bytes of float64 work per block of rows (the records' h, derivatives, and
+# the rows of X in float64): the sums never need an array as long as the data.
+BLOCK_BYTES = 1 << 23
 
 
 def check_size(n_features):
@@ -65,30 +69,59 @@ def check_size(n_features):
         )
 
 
-def _derivatives(loss, t, h):
-    """``ℓ'`` and ``ℓ''`` (in h) per record, float64."""
-    y = expit(h)
-    slope = y * (1 - y)
-    e = t - y
-    if loss == "log_loss":
-        return -e, slope
-    return -e * slope, slope * slope - e * slope * (1 - 2 * y)
+def _row_blocks(X, sample_weight):
+    """``(X_block, s_block, rows)`` over blocks of rows, records of weight 0
+    left out (their h may be NaN: a huge x times 0 must not reach a sum)."""
+    n, d = X.shape
+    rows = max(1, BLOCK_BYTES // (8 * (d + 8)))
+    for r0 in range(0, n, rows):
+        r1 = min(r0 + rows, n)
+        Xb = X[r0:r1]
+        if sample_weight is None:
+            yield Xb, np.ones(r1 - r0), slice(r0, r1)
+            continue
+        sb = np.asarray(sample_weight[r0:r1], dtype=np.float64)
+        present = sb > 0
+        if present.all():
+            yield Xb, sb, slice(r0, r1)
+        elif present.any():
+            yield Xb[present], sb[present], np.flatnonzero(present) + r0
 
 
-def sandwich(X, T, sample_weight, coef, intercept, *, loss, alpha, fit_intercept):
-    """HC0 covariance of ``[w, b]`` per neuron, and the Newton step to the optimum.
+def sandwich_sums(X, T, sample_weight, coef, intercept, *, loss, fit_intercept):
+    """The sums the sandwich is made of, over one set of records.
 
-    Parameters
-    ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-    T : ndarray of shape (n_samples, n_neurons)
-        Targets in [0, 1].
-    sample_weight : ndarray of shape (n_samples,) or None
-    coef : ndarray of shape (n_neurons, n_features)
-    intercept : ndarray of shape (n_neurons,)
-    loss : {"squared_error", "log_loss"}
-    alpha : float
-    fit_intercept : bool
+    Returns ``(A, B, score, S)``: per neuron the unpenalised Hessian
+    ``Σ s ℓ'' x̃ x̃ᵀ`` and the meat ``Σ s ℓ'² x̃ x̃ᵀ`` (each (k, m, m)), the
+    gradient ``Σ s ℓ' x̃`` (k, m), and ``S = Σ s``. Computed one block of rows
+    at a time; the sums of disjoint sets of records add up to those of their
+    union, which is how a dask source forms them.
+    """
+    k, d = coef.shape
+    m = d + 1 if fit_intercept else d
+    coef = np.asarray(coef, dtype=np.float64)
+    intercept = np.asarray(intercept, dtype=np.float64)
+    derivatives = get_loss(loss).derivatives
+    A, B, score = np.zeros((k, m, m)), np.zeros((k, m, m)), np.zeros((k, m))
+    S = 0.0
+    for Xb, sb, rows in _row_blocks(X, sample_weight):
+        S += float(sb.sum())
+        H = np.asarray(Xb @ coef.T, dtype=np.float64) + intercept
+        Tb = np.asarray(T[rows], dtype=np.float64)
+        for j in range(k):
+            grad, curv = derivatives(Tb[:, j] if Tb.shape[1] > 1 else Tb[:, 0], H[:, j])
+            A[j] += weighted_gram(Xb, sb * curv, fit_intercept)
+            B[j] += weighted_gram(Xb, sb * grad * grad, fit_intercept)
+            sg = sb * grad
+            score[j, :d] += np.asarray(Xb.T @ sg, dtype=np.float64)
+            if fit_intercept:
+                score[j, d] += sg.sum()
+    return A, B, score, S
+
+
+def sandwich_from_sums(A, B, score, S, coef, *, alpha, fit_intercept):
+    """HC0 covariance of ``[w, b]`` per neuron, and the Newton step to the
+    optimum, from :func:`sandwich_sums` (added over the record sets).
 
     Returns
     -------
@@ -99,32 +132,36 @@ def sandwich(X, T, sample_weight, coef, intercept, *, loss, alpha, fit_intercept
     newton : ndarray of shape (n_neurons, n_features + 1)
         The Newton step ``A⁻¹ ∇F`` from the fitted weights toward the optimum.
     """
-    n, d = X.shape
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    S = float(s.sum())
-    k = coef.shape[0]
+    k, d = coef.shape
     m = d + 1 if fit_intercept else d
-    coef = np.asarray(coef, dtype=np.float64)
-    intercept = np.asarray(intercept, dtype=np.float64)
-    H = np.asarray(X @ coef.T, dtype=np.float64) + intercept
-    T = np.asarray(T, dtype=np.float64)
+    penalty = np.r_[np.full(d, S * alpha), 0.0][:m]
     cov = np.zeros((k, d + 1, d + 1))
     newton = np.zeros((k, d + 1))
-    penalty = np.r_[np.full(d, S * alpha), 0.0][:m]
     for j in range(k):
-        grad, curv = _derivatives(loss, T[:, j] if T.shape[1] > 1 else T[:, 0], H[:, j])
-        A = weighted_gram(X, s * curv, fit_intercept)
-        A[np.diag_indices(m)] += penalty
-        B = weighted_gram(X, s * grad * grad, fit_intercept)
-        score = np.empty(m)
-        score[:d] = X.T @ (s * grad)
-        if fit_intercept:
-            score[d] = np.dot(s, grad)
-        score[:d] += S * alpha * coef[j]
-        A_inv = _inverse_pd(A)
-        cov[j, :m, :m] = A_inv @ B @ A_inv
-        newton[j, :m] = A_inv @ score
+        Aj = A[j].copy()
+        Aj[np.diag_indices(m)] += penalty
+        grad = score[j].copy()
+        grad[:d] += S * alpha * np.asarray(coef[j], dtype=np.float64)
+        A_inv = _inverse_pd(Aj)
+        cov[j, :m, :m] = A_inv @ B[j] @ A_inv
+        newton[j, :m] = A_inv @ grad
     return cov, newton
+
+
+def sandwich(X, T, sample_weight, coef, intercept, *, loss, alpha, fit_intercept):
+    """HC0 covariance of ``[w, b]`` per neuron and the Newton step, on data in
+    memory (see :func:`sandwich_sums` and :func:`sandwich_from_sums`).
+
+    ``X`` (n_samples, n_features), ``T`` targets in [0, 1] (n_samples,
+    n_neurons or 1), ``sample_weight`` (n_samples,) or None, ``coef`` (k, d),
+    ``intercept`` (k,).
+    """
+    A, B, score, S = sandwich_sums(
+        X, T, sample_weight, coef, intercept, loss=loss, fit_intercept=fit_intercept
+    )
+    return sandwich_from_sums(
+        A, B, score, S, coef, alpha=alpha, fit_intercept=fit_intercept
+    )
 
 
 def _inverse_pd(A):
@@ -186,20 +223,22 @@ def standard_errors(cov):
 def predict_std(X, coef, intercept, cov, lo, hi):
     """Delta-method standard error of the predicted mean, (n_samples, n_neurons).
 
-    In the units of ``y``; float64.
+    In the units of ``y``; float64; one block of rows at a time.
     """
     n, d = X.shape
     coef = np.asarray(coef, dtype=np.float64)
-    H = np.asarray(X @ coef.T, dtype=np.float64) + intercept
-    y = expit(H)
     out = np.empty((n, coef.shape[0]))
-    for j in range(coef.shape[0]):
-        C = cov[j]
-        XC = np.asarray(X @ C[:d], dtype=np.float64) + C[d]  # rows x̃ᵀ C
-        if sparse.issparse(X):
-            q = np.asarray(X.multiply(XC[:, :d]).sum(axis=1)).ravel()
-        else:
-            q = np.einsum("ij,ij->i", XC[:, :d], X)
-        q += XC[:, d]
-        out[:, j] = np.sqrt(np.maximum(q, 0.0))
-    return out * (y * (1 - y)) * np.abs(hi - lo)
+    rows = max(1, BLOCK_BYTES // (8 * (d + 1)))
+    for r0 in range(0, n, rows):
+        Xb = X[r0 : r0 + rows]
+        y = expit(np.asarray(Xb @ coef.T, dtype=np.float64) + intercept)
+        for j in range(coef.shape[0]):
+            C = cov[j]
+            XC = np.asarray(Xb @ C[:d], dtype=np.float64) + C[d]  # rows x̃ᵀ C
+            if sparse.issparse(Xb):
+                q = np.asarray(Xb.multiply(XC[:, :d]).sum(axis=1)).ravel()
+            else:
+                q = np.einsum("ij,ij->i", XC[:, :d], Xb)
+            q += XC[:, d]
+            out[r0 : r0 + rows, j] = np.sqrt(np.maximum(q, 0.0)) * (y[:, j] * (1 - y[:, j]))
+    return out * np.abs(hi - lo)

@@ -2,9 +2,21 @@
 
 import numpy as np
 
+# Rows per block of the float64 work in to_unit.
+BLOCK_ROWS = 1 << 16
+
 
 def _fmt(v):
     return f"{v:.6g}"
+
+
+def learn_target_range(y, sample_weight, target_scaling):
+    """``(lo, hi)`` for a new model, after checking ``target_scaling`` and that
+    ``y`` lies in the range (the records with positive weight)."""
+    check_target_scaling(target_scaling)
+    lo, hi = target_range(y, sample_weight, target_scaling)
+    check_target_range(y, sample_weight, lo, hi, target_scaling)
+    return lo, hi
 
 
 def target_range(y, sample_weight, target_scaling):
@@ -90,19 +102,25 @@ def check_target_scaling(target_scaling):
 
 
 def to_unit(y, lo, hi, dtype):
-    """Targets ``t`` in [0, 1] (a constant output maps to 0.5)."""
+    """Targets ``t`` in [0, 1] (a constant output maps to 0.5), in ``dtype``.
+
+    Computed in float64 one block of rows at a time: the only array as long
+    as the data is the result.
+    """
     span = hi - lo
     const = span == 0
+    scale = np.where(const, 1.0, span)
+    t = np.empty(y.shape, dtype=dtype)
     # only a record with weight 0 can lie so far outside [lo, hi] that y - lo
     # overflows; it takes no part, and the clip keeps its t finite
-    # in place on one temporary: the fit's peak memory above X is a few
-    # copies of y, so no more of them than needed
     with np.errstate(over="ignore"):
-        t = np.subtract(y, lo, dtype=np.float64)
-        t /= np.where(const, 1.0, span)
-    t[:, const] = 0.5
-    np.clip(t, 0.0, 1.0, out=t)
-    return t.astype(dtype, copy=False)
+        for r0 in range(0, y.shape[0], BLOCK_ROWS):
+            block = np.subtract(y[r0 : r0 + BLOCK_ROWS], lo, dtype=np.float64)
+            block /= scale
+            block[:, const] = 0.5
+            np.clip(block, 0.0, 1.0, out=block)
+            t[r0 : r0 + BLOCK_ROWS] = block
+    return t
 
 
 def from_unit(y_unit, lo, hi):

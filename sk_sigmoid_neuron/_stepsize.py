@@ -22,13 +22,8 @@ gradient of :math:`f` is Lipschitz with
 and gradient descent with step :math:`1/L` decreases :math:`f` at every
 epoch by at least :math:`\|\nabla f\|^2 / (2L)` (the descent lemma).
 
-:math:`c` (``CURVATURE``): for the log loss :math:`\ell'' = \sigma(1 - \sigma)
-\le 1/4`. For the squared error :math:`\ell = \frac12 (t - \sigma)^2`,
-:math:`\ell'' = \sigma'^2 - (t - \sigma)\sigma'(1 - 2\sigma)` is affine in
-:math:`t`, so its extremes lie at :math:`t \in \{0, 1\}`, which mirror each
-other (:math:`\sigma \to 1 - \sigma`); at :math:`t = 0` it is
-:math:`\sigma^2 (1 - \sigma)(2 - 3\sigma)`, largest in absolute value at
-:math:`\sigma = (15 - \sqrt{33})/24`, where it is 0.0770...
+:math:`c` is each loss's ``curvature`` in the loss table (``_loss``): 1/4 for
+the log loss, 0.0770... for the squared error.
 
 :math:`\lambda_{\max}(G)`: from the Gram matrix itself (or the :math:`n
 \times n` matrix of the same nonzero eigenvalues when there are fewer records
@@ -45,20 +40,20 @@ from scipy import sparse
 from scipy.linalg import eigvalsh
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
-_Y_STAR = (15 - np.sqrt(33)) / 24
-# sup over h and t in [0, 1] of |d²ℓ/dh²|, per loss
-CURVATURE = {
-    "squared_error": float(_Y_STAR**2 * (1 - _Y_STAR) * (2 - 3 * _Y_STAR)),
-    "log_loss": 0.25,
-}
+from ._loss import get_loss
+
 # Largest side of the Gram matrix formed explicitly; beyond it, Lanczos.
 EXACT_MAX = 512
 # Bytes of float64 rows per block while forming a Gram matrix.
 BLOCK_BYTES = 1 << 23
+# X's largest |x| is brought into [2**-SAFE_EXPONENT, 2**SAFE_EXPONENT] by a
+# power of two (exact) before squaring when it lies outside: the Gram matrix
+# of X as given would underflow to 0 or overflow to inf in float64.
+SAFE_EXPONENT = 200
 
 
-def weighted_gram(X, v, fit_intercept):
-    r"""``X̃ᵀ diag(v) X̃`` in float64, with ``X̃ = [X, 1]`` (or ``X``).
+def weighted_gram(X, v, fit_intercept, scale=1.0):
+    r"""``X̃ᵀ diag(v) X̃ / scale²`` in float64, with ``X̃ = [X, 1]`` (or ``X``).
 
     ``v`` (n_samples,) may have any sign. Dense X is read one block of rows at
     a time (never copied whole); adding the results for disjoint blocks of
@@ -69,11 +64,13 @@ def weighted_gram(X, v, fit_intercept):
     m = d + 1 if fit_intercept else d
     if sparse.issparse(X):
         Xs = sparse.csr_array(X, dtype=np.float64)
+        if scale != 1.0:
+            Xs = Xs / scale
         G = np.empty((m, m))
         G[:d, :d] = (Xs.T @ Xs.multiply(v[:, None]).tocsr()).toarray()
         if fit_intercept:
-            G[:d, d] = G[d, :d] = Xs.T @ v
-            G[d, d] = v.sum()
+            G[:d, d] = G[d, :d] = Xs.T @ v / scale
+            G[d, d] = v.sum() / scale / scale
         return G
     G = np.zeros((m, m))
     rows = max(1, BLOCK_BYTES // (8 * m))
@@ -84,8 +81,10 @@ def weighted_gram(X, v, fit_intercept):
         r1 = min(r0 + rows, n)
         B = block[: r1 - r0]
         B[:, :d] = X[r0:r1]
+        if scale != 1.0:
+            B[:, :d] /= scale
         if fit_intercept:
-            B[:, d] = 1.0
+            B[:, d] = 1.0 / scale
         if root is not None:
             B *= root[r0:r1, None]
             G += B.T @ B
@@ -94,63 +93,198 @@ def weighted_gram(X, v, fit_intercept):
     return G
 
 
-def gram_lambda_max(X, sample_weight, fit_intercept):
-    r"""The largest eigenvalue of ``X̃ᵀ diag(s) X̃ / Σ s`` (float)."""
-    n, d = X.shape
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    S = float(s.sum())
-    m = d + 1 if fit_intercept else d
-    if m == 0:
-        return 0.0
+def lipschitz_constant(map_parts, *, n_features, n_records, loss, alpha, fit_intercept):
+    """``L = c λmax(G) + alpha``: the gradient of the training loss is L-Lipschitz.
+
+    ``map_parts(func, **kwargs)`` returns ``[func(X, s, **kwargs), ...]`` for
+    every set of training records (all of them in memory, one per chunk on
+    dask) with their weights ``s`` (None: unit weights; records of weight 0
+    count for nothing). ``n_records`` counts the records of all sets.
+    """
+    m = n_features + 1 if fit_intercept else n_features
+    scale = _scale(max(map_parts(_max_abs), default=0.0))
+    S = sum(map_parts(_weight_sum))
+    lam = 0.0
     # overflow shows as a non-finite bound, which auto_learnrate reports
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if m <= EXACT_MAX:
-            G = weighted_gram(X, s / S, fit_intercept)
-        elif n <= EXACT_MAX:
+        if m and m <= EXACT_MAX:
+            G = sum(map_parts(_gram, fit_intercept=fit_intercept, scale=scale, S=S))
+            lam = _largest_eigenvalue(G)
+        elif m and n_records <= EXACT_MAX:
             # same nonzero eigenvalues: diag(√s) X̃ X̃ᵀ diag(√s) / S
-            G = _outer_gram(X)
+            parts = map_parts(_records)
+            X = _stack([X for X, _ in parts])
+            s = np.concatenate([s for _, s in parts])
+            G = _outer_gram(X, scale)
             if fit_intercept:
-                G += 1.0
+                G += 1.0 / scale / scale
             r = np.sqrt(s / S)
             G *= r[:, None]
             G *= r
-        else:
-            return _lanczos_lambda_max(X, s / S, fit_intercept)
+            lam = _largest_eigenvalue(G)
+        elif m:
+            lam = _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale)
+        # λmax of X̃ / scale, back to X̃'s scale (inf or 0 past float64's range)
+        lam = lam * scale * scale
+    return get_loss(loss).curvature * lam + float(alpha)
+
+
+def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_intercept):
+    """The step ``1 / L`` of ``learnrate="auto"`` for this data (a float).
+
+    Raises a ValueError that names the data problem when the step cannot be
+    represented: ``L`` infinite (X's values too large to square in float64)
+    or ``L`` underflowing to 0 while X is not 0 (values too small). When the
+    loss does not depend on the weights (no intercept and X all zero),
+    nothing can move and the step is 1.
+    """
+    largest = max(map_parts(_max_abs), default=0.0)
+    L = lipschitz_constant(
+        map_parts,
+        n_features=n_features,
+        n_records=n_records,
+        loss=loss,
+        alpha=alpha,
+        fit_intercept=fit_intercept,
+    )
+    if not np.isfinite(L):
+        raise ValueError(
+            "learnrate='auto' cannot bound the curvature: X has values too large "
+            f"(up to {largest:.3g}) to square in float64. Scale X (for example "
+            "with sklearn.preprocessing.StandardScaler) or pass a float learnrate."
+        )
+    if L > 0:
+        step = 1.0 / L
+        if np.isfinite(step):
+            return step
+    if largest == 0 and not fit_intercept:
+        return 1.0
+    raise ValueError(
+        "learnrate='auto' cannot take a step: X's values are too small (up to "
+        f"{largest:.3g}) for the step, which exceeds the largest float64. "
+        "Scale X (for example with sklearn.preprocessing.StandardScaler)."
+    )
+
+
+def learnrate_from_gram(G, *, loss, alpha):
+    """The step of ``learnrate="auto"`` from ``G = X̃ᵀ diag(s) X̃ / Σ s``."""
+    G = np.asarray(G, dtype=np.float64)
+    lam = _largest_eigenvalue(G) if G.size else 0.0
+    L = get_loss(loss).curvature * lam + float(alpha)
+    if not np.isfinite(L):
+        raise ValueError(
+            "learnrate='auto' cannot bound the curvature: X has values too large "
+            "to square in float64. Scale X (for example with "
+            "sklearn.preprocessing.StandardScaler) or pass a float learnrate."
+        )
+    return 1.0 / L if L > 0 else 1.0
+
+
+def _largest_eigenvalue(G):
     if not np.all(np.isfinite(G)):
         return np.inf
     return float(eigvalsh(G, subset_by_index=[len(G) - 1, len(G) - 1])[0])
 
 
-def _outer_gram(X):
-    """``X Xᵀ`` in float64 (n_samples small), dense X read by blocks of columns."""
+def _scale(largest):
+    """The power of two that brings ``largest`` into the safe range (1 when it
+    is there already, so that ordinary data gives the same bits as without)."""
+    if not largest > 0 or not np.isfinite(largest):
+        return 1.0
+    exponent = int(np.frexp(largest)[1])
+    if abs(exponent) <= SAFE_EXPONENT:
+        return 1.0
+    return float(np.ldexp(1.0, exponent))
+
+
+# -- what runs on each set of records ----------------------------------------------
+def _max_abs(X, s):
+    """The largest |x| (two reductions, no copy of X)."""
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        return 0.0
+    if sparse.issparse(X):
+        return float(np.abs(X.data).max(initial=0.0))
+    return float(max(X.max(), -X.min()))
+
+
+def _weight_sum(X, s):
+    return float(X.shape[0]) if s is None else float(np.sum(s, dtype=np.float64))
+
+
+def _records(X, s):
+    return X, np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
+
+
+def _stack(blocks):
+    if sparse.issparse(blocks[0]):
+        return sparse.vstack(blocks, format="csr")
+    return np.concatenate(blocks)
+
+
+def _gram(X, s, *, fit_intercept, scale, S):
+    """``X̃ᵀ diag(s / S) X̃ / scale²``, X̃ = [X, 1] (or X)."""
+    v = np.ones(X.shape[0]) if s is None else np.asarray(s, dtype=np.float64)
+    return weighted_gram(X, v / S, fit_intercept, scale=scale)
+
+
+def _outer_gram(X, scale=1.0):
+    """``X Xᵀ / scale²`` in float64 (n_samples small), dense X read by blocks of
+    columns."""
     if sparse.issparse(X):
         Xs = sparse.csr_array(X, dtype=np.float64)
+        if scale != 1.0:
+            Xs = Xs / scale
         return (Xs @ Xs.T).toarray()
     n, d = X.shape
     K = np.zeros((n, n))
     cols = max(1, BLOCK_BYTES // (8 * max(n, 1)))
     for c0 in range(0, d, cols):
         B = np.asarray(X[:, c0 : c0 + cols], dtype=np.float64)
+        if scale != 1.0:
+            B = B / scale
         K += B @ B.T
     return K
 
 
-def _lanczos_lambda_max(X, v, fit_intercept):
-    """``λmax(X̃ᵀ diag(v) X̃)`` by Lanczos from a fixed random start."""
+def _matvec(X, s, *, theta, fit_intercept, scale):
+    """``X̃ᵀ diag(s) X̃ θ / scale²`` (unnormalised)."""
     d = X.shape[1]
-    m = d + 1 if fit_intercept else d
+    v = np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
+    h = np.asarray(X @ (theta[:d] / scale), dtype=np.float64)
+    if fit_intercept:
+        h = h + theta[d] / scale
+    h *= v
+    out = np.empty(len(theta))
+    out[:d] = np.asarray(X.T @ h, dtype=np.float64) / scale
+    if fit_intercept:
+        out[d] = h.sum() / scale
+    return out
+
+
+def _trace(X, s, *, fit_intercept, scale):
+    """``Σ s_i ||x̃_i / scale||²`` = trace(X̃ᵀ diag(s) X̃) / scale²."""
+    v = np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
+    if sparse.issparse(X):
+        Xs = sparse.csr_array(X, dtype=np.float64)
+        sq = np.asarray((Xs / scale).power(2).sum(axis=1))
+    else:
+        sq = np.empty(X.shape[0])
+        rows = max(1, BLOCK_BYTES // (8 * max(X.shape[1], 1)))
+        for r0 in range(0, X.shape[0], rows):
+            B = np.asarray(X[r0 : r0 + rows], dtype=np.float64) / scale
+            sq[r0 : r0 + rows] = np.einsum("ij,ij->i", B, B)
+    one = 1.0 / scale / scale if fit_intercept else 0.0
+    return float(np.dot(v, np.ravel(sq) + one))
+
+
+def _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale):
+    """``λmax(X̃ᵀ diag(s) X̃ / S)`` (in units of scale²) by Lanczos from a fixed
+    random start; the trace bounds it when Lanczos does not converge."""
 
     def matvec(theta):
         theta = np.ravel(theta)
-        h = np.asarray(X @ theta[:d], dtype=np.float64)
-        if fit_intercept:
-            h = h + theta[d]
-        h *= v
-        out = np.empty(m)
-        out[:d] = X.T @ h
-        if fit_intercept:
-            out[d] = h.sum()
-        return out
+        parts = map_parts(_matvec, theta=theta, fit_intercept=fit_intercept, scale=scale)
+        return sum(parts) / S
 
     op = LinearOperator((m, m), matvec=matvec, dtype=np.float64)
     start = np.random.RandomState(0).normal(size=m)
@@ -160,58 +294,6 @@ def _lanczos_lambda_max(X, v, fit_intercept):
         )
     except ArpackNoConvergence:
         # the trace bounds every eigenvalue of a positive semi-definite matrix
-        return _trace(X, v, fit_intercept)
+        parts = map_parts(_trace, fit_intercept=fit_intercept, scale=scale)
+        return sum(parts) / S
     return float(value[0])
-
-
-def _trace(X, v, fit_intercept):
-    """``Σ v_i ||x̃_i||²`` = trace(X̃ᵀ diag(v) X̃)."""
-    if sparse.issparse(X):
-        sq = np.asarray(sparse.csr_array(X, dtype=np.float64).power(2).sum(axis=1))
-    else:
-        sq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-    return float(np.dot(v, np.ravel(sq) + (1.0 if fit_intercept else 0.0)))
-
-
-def lipschitz_constant(X, sample_weight, *, loss, alpha, fit_intercept):
-    """``L = c λmax(G) + alpha``: the gradient of the training loss is L-Lipschitz."""
-    lam = gram_lambda_max(X, sample_weight, fit_intercept)
-    return CURVATURE[loss] * lam + float(alpha)
-
-
-def auto_learnrate(X, sample_weight, *, loss, alpha, fit_intercept):
-    """The step ``1 / L`` of ``learnrate="auto"`` for this data (a float).
-
-    Raises a ValueError when ``L`` is not finite (X too large to square in
-    float64). When ``L == 0`` the loss does not depend on the weights (no
-    intercept and X all zero), nothing can move, and the step is 1.
-    """
-    L = lipschitz_constant(
-        X, sample_weight, loss=loss, alpha=alpha, fit_intercept=fit_intercept
-    )
-    return _step(L)
-
-
-def learnrate_from_gram(G, *, loss, alpha):
-    """The step of ``learnrate="auto"`` from ``G = X̃ᵀ diag(s) X̃ / Σ s``.
-
-    For data in chunks: :func:`weighted_gram` of the chunks (with ``v = s``)
-    adds up to ``G · Σ s``.
-    """
-    G = np.asarray(G, dtype=np.float64)
-    lam = 0.0
-    if G.size:
-        if not np.all(np.isfinite(G)):
-            return _step(np.inf)
-        lam = float(eigvalsh(G, subset_by_index=[len(G) - 1, len(G) - 1])[0])
-    return _step(CURVATURE[loss] * lam + float(alpha))
-
-
-def _step(L):
-    if not np.isfinite(L):
-        raise ValueError(
-            "learnrate='auto' cannot bound the curvature: X has values too large "
-            "to square in float64. Scale X (for example with "
-            "sklearn.preprocessing.StandardScaler) or pass a float learnrate."
-        )
-    return 1.0 / L if L > 0 else 1.0

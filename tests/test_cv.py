@@ -2,16 +2,19 @@
 
 import re
 import warnings
+from collections import Counter
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
-from sklearn.exceptions import FitFailedWarning
+from sklearn.exceptions import FitFailedWarning, UndefinedMetricWarning
 from sklearn.model_selection import (
     GridSearchCV,
     GroupKFold,
     KFold,
+    LeaveOneOut,
+    PredefinedSplit,
     cross_validate,
 )
 from sklearn.pipeline import make_pipeline
@@ -49,14 +52,20 @@ def assert_same_search(cv_model, grid):
     assert keys == [k for k in cv_model.cv_results_ if k.endswith("test_score")]
     for key in keys:
         assert_allclose(
-            cv_model.cv_results_[key], grid.cv_results_[key], rtol=0, atol=1e-8
+            cv_model.cv_results_[key],
+            grid.cv_results_[key],
+            rtol=0,
+            atol=1e-8,
+            equal_nan=True,
         )
     assert_array_equal(
         cv_model.cv_results_["rank_test_score"], grid.cv_results_["rank_test_score"]
     )
     assert cv_model.best_params_ == grid.best_params_
     assert cv_model.best_index_ == grid.best_index_
-    assert_allclose(cv_model.best_score_, grid.best_score_, rtol=0, atol=1e-8)
+    assert_allclose(
+        cv_model.best_score_, grid.best_score_, rtol=0, atol=1e-8, equal_nan=True
+    )
     assert (cv_model.learnrate_, cv_model.epochs_) == (
         grid.best_params_["learnrate"],
         grid.best_params_["epochs"],
@@ -234,6 +243,189 @@ def test_diverging_learnrate_scores_error_score_like_gridsearchcv():
         ).fit(X, y)
 
 
+def warned(record):
+    """The warnings of a search: how many of each category and message head."""
+    return Counter((w.category, str(w.message).split(":")[0]) for w in record)
+
+
+def both_searches(*, learnrates=(0.3, 1.0), epochs=(5, 20), **kwargs):
+    """GridSearchCV and the CV estimator, unfitted, with the same settings."""
+    grid = grid_search(list(learnrates), list(epochs), **kwargs)
+    model = SigmoidNeuronRegressorCV(learnrates, epochs, random_state=0, **kwargs)
+    return grid, model
+
+
+def fit_both_warning(category, X, y, sample_weight=None, **kwargs):
+    """Fit both searches, each warning ``category``; their results and warnings
+    are the same."""
+    grid, model = both_searches(**kwargs)
+    with pytest.warns(category) as grid_record:
+        grid.fit(X, y, sample_weight=sample_weight)
+    with pytest.warns(category) as model_record:
+        model.fit(X, y, sample_weight=sample_weight)
+    assert_same_search(model, grid)
+    assert warned(model_record) == warned(grid_record)
+    return model, grid, model_record
+
+
+def one_record_folds(name):
+    """Splits with a validation part of one record, and data for them."""
+    if name == "LeaveOneOut":
+        X, y = make_data(n_samples=6, n_features=3)
+        return X, y, list(LeaveOneOut().split(X))
+    if name == "cv=2 on 3 rows":  # KFold(2): validation parts of 2 and 1 rows
+        X, y = make_data(n_samples=3, n_features=3)
+        return X, y, 2
+    X, y = make_data(n_samples=12, n_features=3)
+    return X, y, PredefinedSplit([0] * 5 + [1] * 6 + [2])  # fold 2: one record
+
+
+@pytest.mark.parametrize(
+    "folds", ["LeaveOneOut", "cv=2 on 3 rows", "PredefinedSplit with a 1-record fold"]
+)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("error_score", [np.nan, "raise"])
+def test_one_record_validation_part_scores_nan_r2_like_gridsearchcv(
+    folds, weighted, error_score
+):
+    # sklearn's R2 of one record is NaN with an UndefinedMetricWarning, not an
+    # error (so error_score="raise" does not raise); a NaN split makes the
+    # candidate's mean NaN, and with every mean NaN all rank 1, best_index_ 0
+    X, y, cv = one_record_folds(folds)
+    sw = np.arange(1.0, len(y) + 1) if weighted else None
+    model, grid, record = fit_both_warning(
+        UndefinedMetricWarning, X, y, sw, cv=cv, error_score=error_score
+    )
+    assert any(
+        "R^2 score is not well-defined with less than two samples" in str(w.message)
+        for w in record
+    )
+    assert np.isnan(grid.cv_results_["mean_test_score"]).all()
+    assert model.best_index_ == 0
+    assert_array_equal(model.cv_results_["rank_test_score"], 1)
+    # the refit is the grid search's, all means NaN or not
+    assert_allclose(model.coef_, grid.best_estimator_.coef_, rtol=1e-12)
+
+
+def raises_for_learnrate_one(estimator, X, y):
+    if estimator.learnrate_ == 1.0:
+        raise ValueError("no score for learnrate 1.0")
+    return estimator.score(X, y)
+
+
+def always_raises(estimator, X, y):
+    raise ValueError("no score at all")
+
+
+@pytest.mark.parametrize("error_score", [np.nan, -1.0])
+def test_scorer_that_raises_for_a_candidate_scores_error_score(error_score):
+    X, y = make_data(n_samples=24, n_features=3)
+    model, _, record = fit_both_warning(
+        UserWarning,
+        X,
+        y,
+        cv=3,
+        scoring=raises_for_learnrate_one,
+        error_score=error_score,
+    )
+    # GridSearchCV's warning, with the traceback, once per candidate and split
+    failed = [w for w in record if str(w.message).startswith("Scoring failed")]
+    assert len(failed) == 2 * 3  # two epoch counts x three splits
+    message = str(failed[0].message)
+    assert message.startswith(
+        "Scoring failed. The score on this train-test partition for these "
+        f"parameters will be set to {error_score}. Details: \n"
+    )
+    assert "ValueError: no score for learnrate 1.0" in message
+    lr_one = model.cv_results_["param_learnrate"] == 1.0
+    assert_array_equal(model.cv_results_["split0_test_score"][lr_one], error_score)
+    assert np.isfinite(model.cv_results_["mean_test_score"][~lr_one]).all()
+
+
+def test_scorer_that_always_raises_warns_and_ranks_all_first():
+    # scoring failures never make the search fail (only fit failures do):
+    # every score is NaN, all candidates rank 1, the first is refitted
+    X, y = make_data(n_samples=24, n_features=3)
+    model, grid, _ = fit_both_warning(UserWarning, X, y, cv=3, scoring=always_raises)
+    assert np.isnan(model.cv_results_["mean_test_score"]).all()
+    assert_array_equal(model.cv_results_["rank_test_score"], 1)
+    assert model.best_index_ == 0
+    assert model.best_params_ == {"epochs": 5, "learnrate": 0.3}
+    assert_allclose(model.coef_, grid.best_estimator_.coef_, rtol=1e-12)
+
+
+def test_error_score_raise_raises_the_scorers_exception():
+    X, y = make_data(n_samples=24, n_features=3)
+    grid, model = both_searches(
+        cv=3, scoring=raises_for_learnrate_one, error_score="raise"
+    )
+    with pytest.raises(ValueError, match="no score for learnrate 1.0"):
+        grid.fit(X, y)
+    with pytest.raises(ValueError, match="no score for learnrate 1.0"):
+        model.fit(X, y)
+    assert not hasattr(model, "cv_results_")
+
+
+def zero_weight_validation_part():
+    X, y = make_data(n_samples=12, n_features=3)
+    sw = np.ones(len(y))
+    sw[:4] = 0  # all of split 0's validation part
+    splits = [(np.arange(4, 12), np.arange(4)), (np.arange(8), np.arange(8, 12))]
+    return X, y, sw, splits
+
+
+def test_validation_part_of_zero_weight_scores_error_score_like_gridsearchcv():
+    # the weighted R2 of a part without weight raises in sklearn ("Sample
+    # weights must contain at least one non-zero number"): a scoring failure
+    X, y, sw, splits = zero_weight_validation_part()
+    model, _, record = fit_both_warning(UserWarning, X, y, sw, cv=splits)
+    assert any("at least one non-zero number" in str(w.message) for w in record)
+    assert np.isnan(model.cv_results_["split0_test_score"]).all()
+    assert np.isfinite(model.cv_results_["split1_test_score"]).all()
+    grid, model = both_searches(cv=splits, error_score="raise")
+    with pytest.raises(ValueError, match="at least one non-zero number"):
+        grid.fit(X, y, sample_weight=sw)
+    with pytest.raises(ValueError, match="at least one non-zero number"):
+        model.fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("error_score", [np.nan, -1.0])
+def test_classification_scoring_on_a_continuous_target_scores_error_score(
+    error_score,
+):
+    X, y = make_data(n_samples=24, n_features=3)
+    model, _, record = fit_both_warning(
+        UserWarning, X, y, cv=3, scoring="accuracy", error_score=error_score
+    )
+    assert_array_equal(model.cv_results_["mean_test_score"], error_score)
+    assert "continuous is not supported" in str(record[0].message)
+
+
+def test_classification_scoring_with_error_score_raise_raises_sklearns_error():
+    X, y = make_data(n_samples=24, n_features=3)
+    grid, model = both_searches(cv=3, scoring="accuracy", error_score="raise")
+    with pytest.raises(ValueError) as grid_error:
+        grid.fit(X, y)
+    with pytest.raises(ValueError, match=re.escape(str(grid_error.value))):
+        model.fit(X, y)
+
+
+def test_r2_of_the_bank_is_one_call_where_it_is_defined(monkeypatch):
+    # the fallback to candidate-by-candidate scoring is only for parts where
+    # the bank's R2 is undefined: elsewhere no candidate's score is called
+    from sk_sigmoid_neuron import _cv
+
+    def no_score(*args, **kwargs):
+        raise AssertionError("a candidate was scored alone")
+
+    monkeypatch.setattr(_cv._Candidate, "score", no_score)
+    X, y = make_data()
+    sw = np.random.default_rng(1).integers(0, 4, size=len(y)).astype(float)
+    model = SigmoidNeuronRegressorCV(LEARNRATES, EPOCHS, cv=4, random_state=0)
+    model.fit(X, y, sample_weight=sw)
+    assert np.isfinite(model.cv_results_["mean_test_score"]).all()
+
+
 def test_works_inside_a_pipeline():
     X, y = make_data()
     X = 10 * X + 3
@@ -264,23 +456,25 @@ def test_the_compiled_bank_matches_gridsearchcv_on_any_thread_count(monkeypatch)
     # two groups of 5, on two threads, then on one): the same scores to the
     # bit, and GridSearchCV's
     pytest.importorskip("numba")
-    from sk_sigmoid_neuron import _gd
+    from sk_sigmoid_neuron import _kernels
+    from sk_sigmoid_neuron._kernels import _base
 
     paths = []
-    init = _gd.EpochKernel.__init__
+    make_kernel = _kernels.make_kernel
 
-    def spy(kernel, *args, **kwargs):
-        init(kernel, *args, **kwargs)
+    def spy(*args, **kwargs):
+        kernel = make_kernel(*args, **kwargs)
         paths.append((kernel.path, kernel.n_threads))
+        return kernel
 
-    monkeypatch.setattr(_gd.EpochKernel, "__init__", spy)
+    monkeypatch.setattr(_kernels, "make_kernel", spy)
     X, y = make_data(4500, 25)
     sw = np.random.default_rng(2).uniform(0.5, 2.0, size=len(y))
     learnrates, epochs = list(np.geomspace(0.05, 5.0, 10)), [15, 40]
     splits = list(KFold(3, shuffle=True, random_state=0).split(X))
     models = {}
     for threads in (2, 1):
-        monkeypatch.setattr(_gd, "_blas_threads", lambda threads=threads: threads)
+        monkeypatch.setattr(_base, "_blas_threads", lambda threads=threads: threads)
         paths.clear()
         models[threads] = SigmoidNeuronRegressorCV(
             learnrates, epochs, cv=splits, random_state=0

@@ -23,7 +23,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, KFold
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _kernels
 
 TOL = {"rtol": 1e-10, "atol": 1e-10}
 TIMING = re.compile(r"^(mean|std)_(fit|score)_time$")
@@ -33,7 +33,7 @@ TIMING = re.compile(r"^(mean|std)_(fit|score)_time$")
 def numpy_backend(monkeypatch):
     # the in-memory references run on the numpy kernel: no numba compilation
     # here (the dask path never uses the compiled kernel)
-    monkeypatch.setattr(_gd, "BACKEND", "numpy")
+    monkeypatch.setattr(_kernels, "BACKEND", "numpy")
 
 
 @pytest.fixture(scope="module")
@@ -124,9 +124,15 @@ CASES = {
         {"target_scaling": (0.0, 12.0), "store_path": True},
         {},
     ),
-    "tol": ({"tol": 1e-3, "n_iter_no_change": 3, "learnrate": 3.0}, {}),
+    "tol": ({"tol": 1e-3, "n_iter_no_change": 3, "learnrate": 3.0, "epochs": 300}, {}),
     "early_stopping, weights": (
-        {"early_stopping": True, "tol": 1e-3, "n_iter_no_change": 3, "learnrate": 2},
+        {
+            "early_stopping": True,
+            "tol": 1e-3,
+            "n_iter_no_change": 3,
+            "learnrate": 2,
+            "epochs": 300,
+        },
         {"weights": True, "n_outputs": 2},
     ),
     "compute_inference": ({"compute_inference": True, "learnrate": "auto"}, {}),
@@ -324,12 +330,21 @@ def _with(a, index, value):
         ),
         (lambda X, y, s: (X, y, _with(s, 7, np.inf)), r"sample_weight contains inf"),
         (lambda X, y, s: (X, y, np.zeros_like(s)), r"sample_weight sums to zero"),
-        (lambda X, y, s: (X, y[:-1], s), r"X has 400 records but y has 399"),
-        (lambda X, y, s: (X, y, s[:-1]), r"sample_weight has 399"),
+        # scikit-learn's messages, as in memory
+        (
+            lambda X, y, s: (X, y[:-1], s),
+            r"inconsistent numbers of samples: \[400, 399\]",
+        ),
+        (lambda X, y, s: (X, y, s[:-1]), r"sample_weight.shape == \(399,\)"),
         (lambda X, y, s: (X[:, :, None], y, s), r"Expected a 2-D X"),
         (lambda X, y, s: (X, y[:, None, None], s), r"y has shape"),
-        (lambda X, y, s: (X + 1j, y, s), r"X is complex"),
-        (lambda X, y, s: (X.astype(str), y, s), r"X has dtype <U"),
+        # as in memory: scikit-learn's message for complex data, and strings
+        # that are not numbers fail to convert (numeric strings are numbers)
+        (lambda X, y, s: (X + 1j, y, s), r"Complex data not supported"),
+        (
+            lambda X, y, s: (np.where(np.arange(4) == 1, "abc", X.astype(str)), y, s),
+            r"could not convert string to float",
+        ),
     ],
 )
 def test_bad_input_on_dask_is_a_clear_error_and_changes_nothing(make, match, client):
@@ -446,8 +461,8 @@ def test_cv_estimator_on_the_cluster_equals_serial(client):
 def test_dask_is_not_imported_for_in_memory_data():
     code = (
         "import sys, numpy as np\n"
-        "from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd\n"
-        "_gd.BACKEND = 'numpy'\n"
+        "from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels\n"
+        "_kernels.BACKEND = 'numpy'\n"
         "X = np.random.default_rng(0).standard_normal((20, 2))\n"
         "SigmoidNeuronRegressor(epochs=3).fit(X, X[:, 0]).predict(X)\n"
         "assert not any(m.split('.')[0] in ('dask', 'distributed') "

@@ -1,7 +1,7 @@
 """Determinism: the same bits whatever the threads or the block size.
 
 The epoch kernel sums over records per leaf of ``LEAF_ROWS`` consecutive rows
-and adds the leaves in a fixed order (see ``_gd``), so neither the number of
+and adds the leaves in a fixed order (see ``_kernels``), so neither the number of
 threads nor the number of leaves per cache block may change a bit of the
 result. The numpy and compiled (numba) paths sum in different orders (BLAS
 blocking against fused per-row SIMD loops), so they agree to rounding only:
@@ -18,12 +18,12 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _gd
-from sk_sigmoid_neuron import _sigmoid_neuron as _module
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _kernels
+from sk_sigmoid_neuron._kernels import LEAF_ROWS, PARALLEL_ELEMENTS
 
 # above SMALL_ELEMENTS (n * d > 2**16): the blocked numpy path and the leaf
 # path of numba; n is not a multiple of LEAF_ROWS, so the last leaf is short
-N_SAMPLES, N_FEATURES, N_NEURONS = 16 * _gd.LEAF_ROWS + 77, 24, 3
+N_SAMPLES, N_FEATURES, N_NEURONS = 16 * LEAF_ROWS + 77, 24, 3
 
 
 def kernel_data(dtype, seed=0):
@@ -39,7 +39,7 @@ def run_kernel(X, T, sw, coef, intercept, *, loss, path, epochs=5, **kwargs):
     """coef, intercept and losses after ``epochs`` epochs, with checks that
     the kernel took the intended path and thread count."""
     learnrate = np.array([0.5, 2.0, 8.0])
-    with _gd.EpochKernel(
+    with _kernels.make_kernel(
         X, T, sw, learnrate, fit_intercept=True, loss=loss, alpha=1e-3, **kwargs
     ) as kernel:
         assert kernel.path == path
@@ -58,10 +58,10 @@ def assert_identical(a, b):
 
 @pytest.fixture
 def backend(monkeypatch):
-    """Set ``_gd.BACKEND`` for one test."""
+    """Set ``_kernels.BACKEND`` for one test."""
 
     def set_backend(name):
-        monkeypatch.setattr(_gd, "BACKEND", name)
+        monkeypatch.setattr(_kernels, "BACKEND", name)
 
     return set_backend
 
@@ -112,7 +112,9 @@ def test_compiled_bank_same_bits_for_any_threads_and_order(backend, dtype, t_col
     for order in ("C", "F"):
         for n_threads in (1, 2, 3, None):
             Xo = np.asarray(X, order=order)
-            with _gd.EpochKernel(Xo, T, sw, learnrate, n_threads=n_threads) as kernel:
+            with _kernels.make_kernel(
+                Xo, T, sw, learnrate, n_threads=n_threads
+            ) as kernel:
                 assert kernel.path == "bank"
                 assert np.diff(kernel._bounds).tolist() == [5, 6]
                 if n_threads is not None:
@@ -136,14 +138,16 @@ def test_numpy_and_numba_agree_to_rounding(backend, loss):
         assert_allclose(x, y, rtol=1e-12, atol=1e-12 * np.abs(y).max())
 
 
-class _RecordingKernel(_gd.EpochKernel):
-    """The estimator's kernel, recording how many threads each one used."""
+def _recording_make_kernel(threads):
+    """``make_kernel``, recording the path and threads of each kernel it makes."""
+    make_kernel = _kernels.make_kernel
 
-    threads = []
+    def make_and_record(*args, **kwargs):
+        kernel = make_kernel(*args, **kwargs)
+        threads.append((kernel.path, kernel.n_threads))
+        return kernel
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.threads.append((self.path, self.n_threads))
+    return make_and_record
 
 
 @pytest.mark.parametrize("name", ["numpy", "numba"])
@@ -151,12 +155,12 @@ def test_fit_same_bits_with_one_or_two_blas_threads(backend, monkeypatch, name):
     """A fit large enough for threads gives the same coefficients under a
     threadpoolctl limit of 1 and of 2 threads."""
     backend(name)
-    monkeypatch.setattr(_RecordingKernel, "threads", [])
-    monkeypatch.setattr(_module, "EpochKernel", _RecordingKernel)
+    threads = []
+    monkeypatch.setattr(_kernels, "make_kernel", _recording_make_kernel(threads))
     rng = np.random.default_rng(1)
     # n * d above the size at which the kernel starts threads
     n_features = 16
-    n_samples = _gd.PARALLEL_ELEMENTS // n_features + 77
+    n_samples = PARALLEL_ELEMENTS // n_features + 77
     X = rng.standard_normal((n_samples, n_features))
     y = np.tanh(X[:, :3].sum(axis=1)) + 0.1 * rng.standard_normal(n_samples)
     fits = []
@@ -166,7 +170,7 @@ def test_fit_same_bits_with_one_or_two_blas_threads(backend, monkeypatch, name):
         fits.append((model.coef_, np.atleast_1d(model.intercept_)))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
     path = "numba" if name == "numba" else "blocked"
-    assert _RecordingKernel.threads == [(path, 1), (path, min(2, cpus))]
+    assert threads == [(path, 1), (path, min(2, cpus))]
     assert_identical(fits[0], fits[1])
 
 

@@ -11,7 +11,12 @@ from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd, _stepsize
+from sk_sigmoid_neuron import (
+    SigmoidNeuronRegressor,
+    TrainingWarning,
+    _kernels,
+    _stepsize,
+)
 
 LOSSES = ["squared_error", "log_loss"]
 
@@ -131,7 +136,7 @@ def test_loss_curve_includes_the_penalty(proportions, loss):
 @pytest.mark.parametrize("backend", ["numpy", "numba"])
 @pytest.mark.parametrize("form", ["dense", "sparse", "partial_fit"])
 def test_alpha_zero_changes_nothing(monkeypatch, proportions, backend, form):
-    monkeypatch.setattr(_gd, "BACKEND", backend)
+    monkeypatch.setattr(_kernels, "BACKEND", backend)
     X, y, s = proportions
     X = sparse.csr_matrix(X) if form == "sparse" else X
 
@@ -272,10 +277,19 @@ def test_auto_learnrate_never_increases_the_loss(case, loss, alpha):
 @pytest.mark.parametrize("case", adversarial_cases(), ids=lambda c: c[0])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_a_fixed_large_learnrate_increases_the_loss_on_the_same_data(case, loss):
+    # and says so: a TrainingWarning, or the error when the loss exploded
     _, X, y, s, coef_init = case
     model = SigmoidNeuronRegressor(
         learnrate=500.0, epochs=300, loss=loss, random_state=0
-    ).fit(X, y, sample_weight=s, coef_init=coef_init)
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X, y, sample_weight=s, coef_init=coef_init)
+        except ValueError as exc:
+            assert "training loss exploded" in str(exc)
+            return
+    assert any(issubclass(w.category, TrainingWarning) for w in caught)
     curve = np.array(model.loss_curve_)
     rounding = len(y) * np.finfo(np.float64).eps * curve[:-1]
     assert np.any(np.diff(curve) > rounding)

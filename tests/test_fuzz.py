@@ -26,7 +26,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 
 # scikit-learn's own metric overflowing on huge targets is not under test here
 pytestmark = [
@@ -205,11 +205,11 @@ def cases(draw, n_problems=1):
 @contextmanager
 def using_backend(name):
     """Train with the numpy or the compiled (numba) epoch kernel."""
-    saved, _gd.BACKEND = _gd.BACKEND, name
+    saved, _kernels.BACKEND = _kernels.BACKEND, name
     try:
         yield
     finally:
-        _gd.BACKEND = saved
+        _kernels.BACKEND = saved
 
 
 def snapshot(model):

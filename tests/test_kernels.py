@@ -1,9 +1,11 @@
 """The epoch kernel: every path against the rule written one record at a time.
 
-Paths (``EpochKernel.path``): numpy "small" (X copied with the bias folded in),
-numpy "blocked" (cache blocks of leaves, threads), "sparse" (scipy), and the
-compiled "numba" path (small data: all epochs in one call; large data: leaves
-on threads). Thresholds are patched so that small data takes every path.
+Paths (the unit's ``path``, which ``make_kernel`` picks): numpy "small" (X
+copied with the bias folded in), numpy "blocked" (cache blocks of leaves,
+threads), "sparse" (scipy), the compiled "numba" path (small data: epochs in
+compiled calls of bounded work; large data: leaves on threads) and the
+compiled "bank" (groups of neurons). Thresholds are patched so that small data
+takes every path.
 """
 
 import math
@@ -18,8 +20,16 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 from scipy.special import expit
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
-from sk_sigmoid_neuron._gd import EpochKernel, apply_step, partial_sums
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
+from sk_sigmoid_neuron._kernels import (
+    _bank,
+    _base,
+    _compiled,
+    _small,
+    apply_step,
+    make_kernel,
+    partial_sums,
+)
 
 
 def reference(X, T, s, learnrate, W, b, epochs, loss, alpha, fit_intercept):
@@ -88,7 +98,7 @@ def problem(n=700, d=5, k=1, t_cols=1, weighted=False, dtype=np.float64, seed=0)
 
 
 def run_kernel(X, T, s, learnrate, W, b, epochs, loss, alpha, intercept, **kw):
-    with EpochKernel(
+    with make_kernel(
         X, T, s, learnrate, fit_intercept=intercept, loss=loss, alpha=alpha, **kw
     ) as kernel:
         kernel.set_params(W, b)
@@ -97,6 +107,13 @@ def run_kernel(X, T, s, learnrate, W, b, epochs, loss, alpha, intercept, **kw):
         return coef, intercept_, losses, kernel.path
 
 
+# the module that owns each threshold the paths below patch
+OWNER = {
+    "SMALL_ELEMENTS": _kernels,
+    "NUMBA_MAX_NEURONS": _kernels,
+    "NUMBA_COPY_ELEMENTS": _compiled,
+    "BANK_GROUP_NEURONS": _bank,
+}
 # every path, how to reach it on small data and the path the kernel reports:
 # name: (backend, X format, kernel options, thresholds to patch, path)
 ONE_THREAD = {"n_threads": 1, "block_rows": 256}
@@ -146,9 +163,9 @@ def enter_path(mp, name):
     """Set the backend (and thresholds) for a path of PATHS on monkeypatch ``mp``;
     return (X format, kernel options)."""
     backend, fmt, options, thresholds, _ = PATHS[name]
-    mp.setattr(_gd, "BACKEND", backend)
+    mp.setattr(_kernels, "BACKEND", backend)
     for threshold, value in thresholds.items():  # small data, larger paths
-        mp.setattr(_gd, threshold, value)
+        mp.setattr(OWNER[threshold], threshold, value)
     return fmt, options
 
 
@@ -237,9 +254,9 @@ def test_saturated_records_give_no_step_even_with_huge_x_and_learnrate(path, tak
 def test_threads_block_rows_and_memory_order_never_change_a_bit(
     backend, thresholds, monkeypatch
 ):
-    monkeypatch.setattr(_gd, "BACKEND", backend)
+    monkeypatch.setattr(_kernels, "BACKEND", backend)
     for threshold, value in thresholds.items():
-        monkeypatch.setattr(_gd, threshold, value)
+        monkeypatch.setattr(OWNER[threshold], threshold, value)
     X, T, s, lr, W, b = problem(n=2000, d=7, k=3, t_cols=3, weighted=True)
     runs = []
     for order in ("C", "F"):
@@ -282,13 +299,13 @@ def test_bank_path_matches_the_numpy_blocked_path(weighted, t_cols, order, monke
     # the same rule; the bank's exp (_numba._exp) and its sums of e² differ
     # from the blocked path's in the last bit, which a descent of 40 epochs
     # at learning rates up to 30 does not amplify beyond 1e-12
-    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)
     X, T, s, _, W, b = problem(n=1300, d=6, t_cols=t_cols, weighted=weighted)
     lr = np.geomspace(0.1, 30, 7)
     W, b = np.tile(W, (7, 1)), np.tile(b, 7)
     runs = {}
     for backend in ("numpy", "numba"):
-        monkeypatch.setattr(_gd, "BACKEND", backend)
+        monkeypatch.setattr(_kernels, "BACKEND", backend)
         args = (T, s, lr, W, b, 40, "squared_error", 0.01, True)
         runs[backend] = run_kernel(as_format(X, order), *args)
     assert (runs["numpy"][3], runs["numba"][3]) == ("blocked", "bank")
@@ -299,12 +316,12 @@ def test_bank_path_matches_the_numpy_blocked_path(weighted, t_cols, order, monke
 def test_bank_groups_are_fixed_by_the_number_of_neurons(monkeypatch):
     # groups of at most BANK_GROUP_NEURONS neurons, as even as possible, the
     # same for any thread count (which only decides who runs which group)
-    monkeypatch.setattr(_gd, "BACKEND", "numba")
-    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    monkeypatch.setattr(_kernels, "BACKEND", "numba")
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)
     X, T, *_ = problem(n=600, d=3)
     for k, sizes in [(7, [7]), (8, [8]), (9, [4, 5]), (16, [8, 8]), (17, [5, 6, 6])]:
         for n_threads in (1, 2, 5):
-            with EpochKernel(X, T, None, np.ones(k), n_threads=n_threads) as kernel:
+            with make_kernel(X, T, None, np.ones(k), n_threads=n_threads) as kernel:
                 assert kernel.path == "bank"
                 assert np.diff(kernel._bounds).tolist() == sizes
                 assert kernel.n_threads == min(n_threads, len(sizes))
@@ -314,25 +331,49 @@ def test_bank_groups_are_fixed_by_the_number_of_neurons(monkeypatch):
 def test_bank_calls_of_bounded_work_give_the_same_bits(n_threads, monkeypatch):
     # the bank splits a long run into compiled calls of BANK_CALL_ELEMENTS
     # multiply-adds (so that Ctrl-C is handled soon): no bit changes
-    monkeypatch.setattr(_gd, "BACKEND", "numba")
-    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+    monkeypatch.setattr(_kernels, "BACKEND", "numba")
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)
     X, T, s, _, W, b = problem(n=900, d=5, t_cols=1, weighted=True)
     lr = np.geomspace(0.1, 30, 10)
     W, b = np.tile(W, (10, 1)), np.tile(b, 10)
     args = (T, s, lr, W, b, 9, "squared_error", 0.01, True)
     whole = run_kernel(X, *args, n_threads=n_threads)
-    monkeypatch.setattr(_gd, "BANK_CALL_ELEMENTS", 2 * 900 * 5 * 10)  # 2 epochs
+    monkeypatch.setattr(_bank, "BANK_CALL_ELEMENTS", 2 * 900 * 5 * 10)  # 2 epochs
     calls = []
-    original = _gd._numba_module().bank_epochs
+    original = _kernels._numba_module().bank_epochs
 
     def counted(*a):
         calls.append(a[-1].shape[0])
         return original(*a)
 
-    monkeypatch.setattr(_gd._numba_module(), "bank_epochs", counted)
+    monkeypatch.setattr(_kernels._numba_module(), "bank_epochs", counted)
     pieces = run_kernel(X, *args, n_threads=n_threads)
     assert whole[3] == pieces[3] == "bank"
     assert sorted(set(calls)) == [1, 2] and sum(calls) == 9 * n_threads
+    for a, b_ in zip(whole[:3], pieces[:3], strict=True):
+        assert_array_equal(a, b_)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+def test_numba_small_path_calls_of_bounded_work_give_the_same_bits(loss, monkeypatch):
+    # small data runs its epochs in compiled calls of NUMBA_CALL_ELEMENTS
+    # multiply-adds (so that Ctrl-C is handled soon): no bit changes
+    monkeypatch.setattr(_kernels, "BACKEND", "numba")
+    X, T, s, lr, W, b = problem(n=300, d=5, k=3, t_cols=3, weighted=True)
+    args = (T, s, lr, W, b, 9, loss, 0.01, True)
+    whole = run_kernel(X, *args)
+    monkeypatch.setattr(_compiled, "NUMBA_CALL_ELEMENTS", 2 * 300 * 5 * 3)  # 2 epochs
+    calls = []
+    original = _kernels._numba_module().run_epochs
+
+    def counted(*a):
+        calls.append(a[-1].shape[0])
+        return original(*a)
+
+    monkeypatch.setattr(_kernels._numba_module(), "run_epochs", counted)
+    pieces = run_kernel(X, *args)
+    assert whole[3] == pieces[3] == "numba"
+    assert calls == [2, 2, 2, 2, 1]
     for a, b_ in zip(whole[:3], pieces[:3], strict=True):
         assert_array_equal(a, b_)
 
@@ -352,15 +393,15 @@ def test_one_blas_thread_is_shared_by_overlapping_uses(monkeypatch):
             events.append(("limit", limits, user_api))
             return Limiter()
 
-    monkeypatch.setattr(_gd, "_controller", Controller)
-    first, second = _gd.one_blas_thread(), _gd.one_blas_thread()
+    monkeypatch.setattr(_base, "_controller", Controller)
+    first, second = _base.one_blas_thread(), _base.one_blas_thread()
     first.__enter__()
     second.__enter__()
     first.__exit__(None, None, None)  # the first to enter leaves first
     assert events == [("limit", 1, "blas")]
     second.__exit__(None, None, None)
     assert events == [("limit", 1, "blas"), "restore"]
-    with _gd.one_blas_thread(), _gd.one_blas_thread():
+    with _base.one_blas_thread(), _base.one_blas_thread():
         pass
     assert events[2:] == [("limit", 1, "blas"), "restore"]
 
@@ -371,7 +412,7 @@ def test_the_compiled_exp_is_within_one_ulp(dtype):
     # (see below) over the whole range, subnormal results within one unit of the
     # smallest subnormal, inf past overflow, 0 past underflow, NaN for NaN
     numba = pytest.importorskip("numba")
-    from sk_sigmoid_neuron import _numba as nb
+    from sk_sigmoid_neuron._kernels import _numba as nb
 
     finfo = np.finfo(dtype)
     top = float(np.log(finfo.max))
@@ -415,8 +456,8 @@ def test_numpy_small_path_same_bits_for_any_blas_threads(monkeypatch):
     # its sums (seen for 10,000 x 50): the kernel keeps BLAS on one thread
     from threadpoolctl import threadpool_limits
 
-    monkeypatch.setattr(_gd, "BACKEND", "numpy")
-    monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 1 << 20)
+    monkeypatch.setattr(_kernels, "BACKEND", "numpy")
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 1 << 20)
     X, T, s, lr, W, b = problem(n=10_000, d=50, k=3, t_cols=1)
     runs = []
     for limit in (1, 2):
@@ -428,7 +469,7 @@ def test_numpy_small_path_same_bits_for_any_blas_threads(monkeypatch):
 
 
 def test_numba_small_path_ignores_memory_order(monkeypatch):
-    monkeypatch.setattr(_gd, "BACKEND", "numba")
+    monkeypatch.setattr(_kernels, "BACKEND", "numba")
     X, T, s, lr, W, b = problem(n=300, d=6, k=2, t_cols=2)
     args = (T, s, lr, W, b, 10, "log_loss", 0.0, True)
     c_order = run_kernel(np.ascontiguousarray(X), *args)
@@ -441,12 +482,12 @@ def test_numba_small_path_ignores_memory_order(monkeypatch):
 @pytest.mark.parametrize("big", [False, True])
 def test_numpy_and_numba_differ_only_by_summation_order(big, monkeypatch):
     if big:
-        monkeypatch.setattr(_gd, "SMALL_ELEMENTS", 0)
+        monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)
     X, T, s, lr, W, b = problem(n=1500, d=9, k=3, t_cols=1, weighted=True)
     args = (T, s, lr, W, b, 30, "squared_error", 0.05, True)
     out = {}
     for backend in ("numpy", "numba"):
-        monkeypatch.setattr(_gd, "BACKEND", backend)
+        monkeypatch.setattr(_kernels, "BACKEND", backend)
         out[backend] = run_kernel(X, *args, n_threads=2)
     assert out["numba"][3] == "numba" and out["numpy"][3] != "numba"
     for a, b_ in zip(out["numpy"][:3], out["numba"][:3], strict=True):
@@ -509,10 +550,10 @@ def test_epochs_in_pieces_equal_one_run(path, take_path):
     X, T, s, lr, W, b = problem(n=600, d=6, k=2, t_cols=2, weighted=True)
     fmt, options = take_path(path)
     Xf = as_format(X, fmt)
-    with EpochKernel(Xf, T, s, lr, loss="log_loss", alpha=0.1, **options) as one:
+    with make_kernel(Xf, T, s, lr, loss="log_loss", alpha=0.1, **options) as one:
         one.set_params(W, b)
         losses = one.run(12)
-    with EpochKernel(Xf, T, s, lr, loss="log_loss", alpha=0.1, **options) as parts:
+    with make_kernel(Xf, T, s, lr, loss="log_loss", alpha=0.1, **options) as parts:
         parts.set_params(W, b)
         pieces = np.vstack([parts.run(m) for m in (1, 5, 0, 6)])
     assert_array_equal(pieces, losses)
@@ -537,7 +578,7 @@ def test_float32_stays_float32(path, take_path):
     X32 = as_format(X.astype(np.float32), fmt)
     args = (T.astype(np.float32), s.astype(np.float32), lr)
     init = (W.astype(np.float32), b.astype(np.float32), 20, "squared_error", 0.01)
-    with EpochKernel(X32, *args, loss=init[3], alpha=init[4], **options) as kernel:
+    with make_kernel(X32, *args, loss=init[3], alpha=init[4], **options) as kernel:
         kernel.set_params(*init[:2])
         losses = kernel.run(init[2])
         coef, intercept = kernel.get_params()
@@ -585,7 +626,7 @@ def test_float32_epochs_make_no_float64_temporaries(path, loss, take_path):
     peaks = {}
     for dtype in (np.float64, np.float32):
         Xd = as_format(X.astype(dtype), fmt)
-        kernel = EpochKernel(
+        kernel = make_kernel(
             Xd, T.astype(dtype), s.astype(dtype), lr, loss=loss, alpha=0.1, **options
         )
         with kernel:
@@ -601,7 +642,7 @@ def test_float32_epochs_make_no_float64_temporaries(path, loss, take_path):
     if kind in ("blocked", "bank", "numba"):
         assert peaks[np.float64] < 8 * len(X)  # less than one float64 column
     elif kind == "small":
-        assert peaks[np.float64] <= 2 * 8 * _gd.SMALL_HISTORY + 65536
+        assert peaks[np.float64] <= 2 * 8 * _small.SMALL_HISTORY + 65536
 
 
 def test_compiled_float32_work_is_typed_float32():
@@ -611,7 +652,7 @@ def test_compiled_float32_work_is_typed_float32():
 
     import numba
 
-    from sk_sigmoid_neuron import _numba as nb
+    from sk_sigmoid_neuron._kernels import _numba as nb
 
     n, d, k = 300, 5, 2
     rng = np.random.default_rng(0)
@@ -621,8 +662,8 @@ def test_compiled_float32_work_is_typed_float32():
     s = rng.uniform(size=n).astype(f4)
     W = rng.normal(size=(k, d)).astype(f4)
     b = np.zeros(k, f4)
-    c = np.array([0.0, 0.5, 1.0], f4)
-    data = (T, np.arange(k), s, True, c, nb.exp_constants(f4))
+    data = nb.make_data(T, np.arange(k), s, f4)
+    zero, half, one = data.zero, data.half, data.one
     sums = (np.empty((k, d), f4), np.empty(k, f4), np.empty(k, f4))
     rows = numba.njit(nb._leaf_rows.py_func)
     cols = numba.njit(nb._leaf_cols.py_func)
@@ -632,18 +673,18 @@ def test_compiled_float32_work_is_typed_float32():
     for loss in (nb.SQUARED_ERROR, nb.LOG_LOSS):
         rows(X, data, W, b, loss, 0, n, *sums)
         cols(XT, data, W, b, loss, 0, n, *sums, np.empty(n, f4))
-        terms(f4(0.3), f4(0.2), loss, c)
+        terms(f4(0.3), f4(0.2), loss, zero, half, one)
     dot(X[0], W[0], f4(0))
     exp = numba.njit(fastmath={"contract"})(nb.exp_inplace.py_func)
     exp(X[:, 0].copy(), nb.exp_constants(f4))
     bank = numba.njit(nb.bank_epochs.py_func)
     coef_aug = np.hstack([W, b[:, None]])
-    update = (np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
+    update = nb.Update(np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
     bounds = np.array([0, 1, k])
-    # targets and weights by group (as _gd lays them out for the bank)
+    # targets and weights by group (as the bank unit lays them out)
     Tg = np.concatenate([T[:, a:z].ravel() for a, z in ((0, 1), (1, k))])
     Sg = np.concatenate([np.repeat(s, z - a) for a, z in ((0, 1), (1, k))])
-    bank_data = (Tg, data[1], Sg, True, *data[4:])
+    bank_data = nb.make_data(Tg, data.tcol, Sg, f4)
     for colmajor, X2 in ((False, X), (True, XT)):
         bank(X2, colmajor, bank_data, coef_aug, update, bounds, 0, 2, 128,
              np.empty((2, k)))  # fmt: skip
@@ -651,14 +692,14 @@ def test_compiled_float32_work_is_typed_float32():
     errors = numba.njit(fastmath={"contract"})(nb._bank_errors.py_func)
     for weighted in (False, True):
         out = (np.empty_like(Tg), np.empty_like(Tg))
-        errors(Tg, Tg, Tg, Sg, weighted, *out, c[2], nb.exp_constants(f4))
+        errors(Tg, Tg, Tg, Sg, weighted, *out, zero, one, nb.exp_constants(f4))
     sparse_errors = numba.njit(nb.sparse_errors.py_func)
     for weighted in (False, True):
-        t_data = (T[:, :1].copy(), data[1], s, weighted, *data[4:])
+        t_data = nb.make_data(T[:, :1].copy(), data.tcol, s if weighted else None, f4)
         sparse_errors(X[:, 0].copy(), b[0], t_data)
     squared = numba.njit(nb._squared_errors.py_func)
     for weighted in (False, True):
-        squared(X[:, 0].copy(), b[0], T, 1, 0, s, weighted, c, nb.exp_constants(f4))
+        squared(X[:, 0].copy(), b[0], 1, 0, data._replace(weighted=weighted))
     fns = (rows, cols, terms, dot, exp, bank, errors, sparse_errors, squared)
     for fn in fns:
         text = io.StringIO()
@@ -670,14 +711,14 @@ def test_compiled_float32_work_is_typed_float32():
 @pytest.mark.parametrize("order", ["C", "F"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_large_data_is_never_copied(backend, order, dtype, monkeypatch):
-    monkeypatch.setattr(_gd, "BACKEND", backend)
+    monkeypatch.setattr(_kernels, "BACKEND", backend)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40_000, 40)).astype(dtype)  # above SMALL_ELEMENTS
     X = as_format(X, order)
     T = rng.uniform(size=(40_000, 1)).astype(dtype)
 
     def train():
-        with EpochKernel(X, T, None, np.array([0.5]), n_threads=2) as kernel:
+        with make_kernel(X, T, None, np.array([0.5]), n_threads=2) as kernel:
             kernel.run(3)
             return kernel.path
 
@@ -712,24 +753,24 @@ def test_chunk_sums_add_up_to_an_epoch():
 
 def test_backend_switch(monkeypatch):
     X, T, s, lr, W, b = problem(n=100, d=3)
-    monkeypatch.setattr(_gd, "BACKEND", "numpy")
-    assert _gd.active_backend() == "numpy"
-    assert EpochKernel(X, T, s, lr).path == "small"
-    monkeypatch.setattr(_gd, "BACKEND", "numba")
-    assert _gd.active_backend() == "numba"
-    assert EpochKernel(X, T, s, lr).path == "numba"
+    monkeypatch.setattr(_kernels, "BACKEND", "numpy")
+    assert _kernels.active_backend() == "numpy"
+    assert make_kernel(X, T, s, lr).path == "small"
+    monkeypatch.setattr(_kernels, "BACKEND", "numba")
+    assert _kernels.active_backend() == "numba"
+    assert make_kernel(X, T, s, lr).path == "numba"
     # not contiguous: the numpy path, whatever the backend
     Xs = np.repeat(X, 2, axis=1)[:, ::2]
-    assert EpochKernel(Xs, T, s, lr).path == "small"
-    monkeypatch.setattr(_gd, "BACKEND", "fast")
+    assert make_kernel(Xs, T, s, lr).path == "small"
+    monkeypatch.setattr(_kernels, "BACKEND", "fast")
     with pytest.raises(ValueError, match="BACKEND must be"):
-        EpochKernel(X, T, s, lr)
+        make_kernel(X, T, s, lr)
 
 
 def test_bad_block_rows_is_a_clear_error():
     X, T, s, lr, W, b = problem(n=100, d=3)
     with pytest.raises(ValueError, match="multiple of 256"):
-        EpochKernel(X, T, s, lr, block_rows=300)
+        make_kernel(X, T, s, lr, block_rows=300)
 
 
 def test_the_package_works_without_numba():
@@ -738,17 +779,17 @@ def test_the_package_works_without_numba():
 import sys
 sys.modules["numba"] = None
 import numpy as np
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, _gd
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 rng = np.random.default_rng(0)
 X = rng.normal(size=(3000, 30))
 y = X @ rng.normal(size=30)
 for Xi in (X[:200, :5], X, np.asfortranarray(X)):
     model = SigmoidNeuronRegressor(epochs=20, random_state=0).fit(Xi, y[: len(Xi)])
     assert np.all(np.isfinite(model.predict(Xi)))
-assert _gd.active_backend() == "numpy"
-_gd.BACKEND = "numba"
+assert _kernels.active_backend() == "numpy"
+_kernels.BACKEND = "numba"
 try:
-    _gd.EpochKernel(X, y[:, None], None, np.array([0.5]))
+    _kernels.make_kernel(X, y[:, None], None, np.array([0.5]))
 except ImportError:
     print("ok")
 """
@@ -772,9 +813,9 @@ def test_sparse_one_neuron_compiled_pass_equals_the_numpy_one(
     Xs = as_format(X, fmt)
     runs = {}
     for backend in ("numpy", "numba"):
-        monkeypatch.setattr(_gd, "BACKEND", backend)
+        monkeypatch.setattr(_kernels, "BACKEND", backend)
         args = (T.astype(dtype), s, lr, W, b, 6, "squared_error", 0.0, True)
-        with EpochKernel(Xs, *args[:3]) as kernel:
+        with make_kernel(Xs, *args[:3]) as kernel:
             assert (kernel.path, kernel.backend) == ("sparse", backend)
         runs[backend] = run_kernel(Xs, *args)
         assert runs[backend][0].dtype == dtype
@@ -825,3 +866,35 @@ def test_saturated_records_raise_no_warning_in_worker_threads(path, take_path):
         )  # fmt: skip
     assert taken == expected_path(path)
     assert np.isfinite(coef).all() and np.isfinite(losses).all()
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "log_loss"])
+@pytest.mark.parametrize("path", list(PATHS))
+def test_records_of_weight_zero_have_no_influence_even_when_h_is_nan(
+    path, loss, take_path
+):
+    # huge records of weight 0 whose x · w is inf - inf = NaN at the start
+    # (or ±inf, and anything later): the fit equals the one without them
+    # (to summation order: the leaves hold other rows), never NaN * 0 = NaN
+    X, T, s, _, _, _ = problem(n=700, d=3, k=3, t_cols=3, weighted=True)
+    lr = np.array([0.5, 2.0, 7.0])
+    W = np.array([[2.0, -2.0, 0.5]] * 3)
+    b = np.array([0.1, -0.2, 0.0])
+    huge = np.array([[1e308, 1e308, 1e308], [-1e308, -1e308, -1e308]] * 20)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # each product rounded, then added: inf - inf (the compiled loops);
+        # a BLAS that fuses multiply-adds may give ±inf instead
+        assert np.isnan((huge * W[0]).sum(axis=1)).all()
+        assert not np.isfinite(huge @ W[0]).any()
+    where = np.linspace(0, 700, len(huge)).astype(int)  # spread over the leaves
+    X_more = np.insert(X, where, huge, axis=0)
+    T_more = np.insert(T, where, 0.5, axis=0)
+    s_more = np.insert(s, where, 0.0)
+    fmt, options = take_path(path)
+    args = (lr, W, b, 6, loss, 0.01, True)
+    with_zeros = run_kernel(as_format(X_more, fmt), T_more, s_more, *args, **options)
+    without = run_kernel(as_format(X, fmt), T, s, *args, **options)
+    assert with_zeros[3] == without[3] == expected_path(path, loss)
+    for a, b_ in zip(with_zeros[:3], without[:3], strict=True):
+        assert np.isfinite(a).all()
+        assert_allclose(a, b_, rtol=1e-12, atol=1e-15)

@@ -1,10 +1,11 @@
-"""The compiled epoch kernel (numba), used by ``_gd`` when numba imports.
+"""The compiled epoch kernels (numba), used by the "numba", "bank" and "sparse"
+units when numba imports.
 
-Importing this module imports numba, so ``_gd`` imports it lazily and only for
-dense, contiguous float32/float64 data. It computes the same epoch as the
-numpy path (see ``_gd``) in fused passes over cache-sized *leaves* of
-``leaf_rows`` consecutive rows: ``h``, ``ŷ``, ``δ``, the loss, and ``Σ δ x``
-while the leaf is still in cache, so X is read from memory once per epoch.
+Importing this module imports numba, so the units import it lazily and only
+for the data it trains. It computes the same epoch as the numpy units in
+fused passes over cache-sized *leaves* of ``leaf_rows`` consecutive rows:
+``h``, ``ŷ``, ``δ``, the loss, and ``Σ δ x`` while the leaf is still in cache,
+so X is read from memory once per epoch.
 
 Two formulations of a leaf:
 
@@ -14,6 +15,11 @@ Two formulations of a leaf:
   of ``X.T``): ``h`` for all rows of the leaf, column by column (SIMD over
   rows), then ``δ`` per row (the squared error's sigmoids with one vectorised
   exp, :func:`exp_inplace`), then ``g_j`` as one SIMD dot product per column.
+
+The losses' formulas are fused copies of ``_loss``'s (:func:`_terms`,
+:func:`_squared_errors`, :func:`_bank_errors`); ``tests/test_loss.py`` checks
+each against the table. A record of weight 0 contributes exactly 0 even when
+its ``h`` is not finite: weighted terms are a select, never ``0 * NaN``.
 
 Determinism: each leaf's sums come from the same compiled code whatever
 thread runs it, and the leaves are added in leaf order, so the number of
@@ -30,21 +36,43 @@ neurons of a bank; every function here releases the GIL), not numba's
 ``prange``: the OpenMP threading layer aborts a forked child process that
 runs a parallel region, and the workqueue layer must not be entered from two
 threads at once. Our own threads have neither problem and follow the same
-thread limit as the numpy path.
+thread limit as the numpy units.
 
-Every float in here has the dtype of X (``c`` holds the constants 0, 1/2 and
-1 in that dtype): a float64 literal would silently promote float32 work.
+Values come in as named tuples (:class:`Data`, :class:`Update`), read by
+name. Every float in them has the dtype of X: a float64 literal would
+silently promote float32 work.
 """
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from .._loss import LogLoss, SquaredError
+
 _JIT = {"nogil": True, "cache": True, "error_model": "numpy"}
 
-SQUARED_ERROR, LOG_LOSS = 0, 1
+SQUARED_ERROR, LOG_LOSS = SquaredError.code, LogLoss.code
+
+# What the per-record work reads besides X: the targets ``T``, the target
+# column of each neuron ``tcol``, the weights ``s`` (read only if
+# ``weighted``), the constants 0, 1/2 and 1 in X's dtype, and those of
+# :func:`exp_inplace` (``expc``).
+Data = namedtuple("Data", ["T", "tcol", "s", "weighted", "zero", "half", "one", "expc"])
+# The update of an epoch: ``step`` (learnrate / S) and ``decay`` (1 -
+# learnrate * alpha) per neuron, and what the recorded loss needs.
+Update = namedtuple("Update", ["step", "decay", "fit_intercept", "alpha", "weight_sum"])
+
+
+def make_data(T, tcol, s, dtype):
+    """The :class:`Data` of targets ``T``, columns ``tcol`` and weights ``s``
+    (None: unweighted), with the constants in ``dtype``."""
+    weighted = s is not None
+    s = np.ascontiguousarray(s) if weighted else np.empty(0, dtype)
+    f = np.dtype(dtype).type
+    return Data(T, tcol, s, weighted, f(0), f(0.5), f(1), exp_constants(dtype))
 
 
 @njit(fastmath={"reassoc"}, **_JIT)
@@ -57,9 +85,8 @@ def _dot(x, y, zero):
 
 
 @njit(**_JIT)
-def _terms(h, t, loss, c):
+def _terms(h, t, loss, zero, half, one):
     """``(δ, ℓ)`` of one record at ``h`` with target ``t`` (unweighted)."""
-    zero, half, one = c[0], c[1], c[2]
     y = one / (one + math.exp(-h))  # exp overflows to inf for h << 0: y = 0
     e = t - y
     if loss == SQUARED_ERROR:
@@ -75,14 +102,9 @@ def _terms(h, t, loss, c):
 @njit(**_JIT)
 def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
     """Sums of the leaf ``r0:r1`` with X by rows (C order): ``G = Σ sδx``
-    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added.
-
-    ``data`` is ``(T, tcol, s, weighted, c, expc)``: targets, the target
-    column of each neuron, the weights (used if ``weighted``), the constants
-    and those of :func:`exp_inplace`.
-    """
-    T, tcol, s, weighted, c, _ = data
-    zero = c[0]
+    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added."""
+    T, tcol, s, weighted = data.T, data.tcol, data.s, data.weighted
+    zero, half, one = data.zero, data.half, data.one
     for q in range(G.shape[0]):
         g = G[q]
         g[:] = zero
@@ -93,10 +115,10 @@ def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
         tq = tcol[q]
         for i in range(r0, r1):
             x = X[i]
-            dlt, ell = _terms(_dot(x, w, zero) + bq, T[i, tq], loss, c)
+            dlt, ell = _terms(_dot(x, w, zero) + bq, T[i, tq], loss, zero, half, one)
             if weighted:
-                dlt *= s[i]
-                ell *= s[i]
+                dlt = dlt * s[i] if s[i] != zero else zero
+                ell = ell * s[i] if s[i] != zero else zero
             sb += dlt
             sl += ell
             for j in range(x.shape[0]):
@@ -110,8 +132,8 @@ def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, buf):
     """As :func:`_leaf_rows` with X by columns, given as ``XT = X.T`` (C
     order); ``buf`` is scratch of length ``r1 - r0`` or more. With the squared
     error the leaf's sigmoids take one vectorised exp (:func:`exp_inplace`)."""
-    T, tcol, s, weighted, c, expc = data
-    zero = c[0]
+    T, tcol, s, weighted = data.T, data.tcol, data.s, data.weighted
+    zero, half, one = data.zero, data.half, data.one
     m = r1 - r0
     h = buf[:m]
     for q in range(G.shape[0]):
@@ -126,14 +148,14 @@ def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, buf):
         bq = b[q]
         tq = tcol[q]
         if loss == SQUARED_ERROR:
-            sb, sl = _squared_errors(h, bq, T, tq, r0, s, weighted, c, expc)
+            sb, sl = _squared_errors(h, bq, tq, r0, data)
         else:
             for r in range(m):
                 i = r0 + r
-                dlt, ell = _terms(h[r] + bq, T[i, tq], loss, c)
+                dlt, ell = _terms(h[r] + bq, T[i, tq], loss, zero, half, one)
                 if weighted:
-                    dlt *= s[i]
-                    ell *= s[i]
+                    dlt = dlt * s[i] if s[i] != zero else zero
+                    ell = ell * s[i] if s[i] != zero else zero
                 sb += dlt
                 sl += ell
                 h[r] = dlt
@@ -157,12 +179,8 @@ def _record_loss(losses, gl, W, alpha, weight_sum):
 
 
 @njit(**_JIT)
-def _step(coef_aug, G, gb, update):
-    """``w = decay w + step G``, ``b += step gb``, as ``_gd.apply_step``.
-
-    ``update`` is ``(step, decay, fit_intercept, alpha, weight_sum)``.
-    """
-    step, decay, fit_intercept = update[0], update[1], update[2]
+def _step(coef_aug, G, gb, step, decay, fit_intercept):
+    """``w = decay w + step G``, ``b += step gb``, as ``_base.apply_step``."""
     k, d = G.shape
     for q in range(k):
         for j in range(d):
@@ -173,16 +191,17 @@ def _step(coef_aug, G, gb, update):
 
 @njit(**_JIT)
 def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
-    """All ``losses.shape[0]`` epochs in one call, on one thread (small data).
+    """``losses.shape[0]`` epochs in one call, on one thread (small data).
 
     ``XT`` is X.T, C-ordered: the caller's copy, so the order of the user's X
     never matters. Updates ``coef_aug`` (k, d + 1) in place and fills
-    ``losses`` (n_epochs, k).
+    ``losses`` (n_epochs, k). Epochs in several calls give the same bits as
+    in one.
     """
     d, n = XT.shape
     k = coef_aug.shape[0]
     dtype = coef_aug.dtype
-    zero = data[4][0]  # the constants c
+    zero = data.zero
     G = np.empty((k, d), dtype)
     gb = np.empty(k, dtype)
     gl = np.empty(k, dtype)
@@ -206,8 +225,8 @@ def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
             G += Gl
             gb += gbl
             gl += gll
-        _record_loss(losses[epoch], gl, W, update[3], update[4])
-        _step(coef_aug, G, gb, update)
+        _record_loss(losses[epoch], gl, W, update.alpha, update.weight_sum)
+        _step(coef_aug, G, gb, update.step, update.decay, update.fit_intercept)
 
 
 @njit(**_JIT)
@@ -234,7 +253,7 @@ def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums)
 
 
 @njit(**_JIT)
-def reduce_step(sums, coef_aug, update, losses, c):
+def reduce_step(sums, coef_aug, update, losses, zero):
     """Add the leaves' sums in leaf order (as :func:`run_epochs` does), record
     the loss into ``losses`` (k,), and apply the step to ``coef_aug``."""
     P, Pb, Pl = sums
@@ -244,27 +263,29 @@ def reduce_step(sums, coef_aug, update, losses, c):
     G = np.empty((k, d), dtype)
     gb = np.empty(k, dtype)
     gl = np.empty(k, dtype)
-    G[:] = c[0]
-    gb[:] = c[0]
-    gl[:] = c[0]
+    G[:] = zero
+    gb[:] = zero
+    gl[:] = zero
     for leaf in range(P.shape[0]):
         G += P[leaf]
         gb += Pb[leaf]
         gl += Pl[leaf]
     W = np.ascontiguousarray(coef_aug[:, :d])
-    _record_loss(losses, gl, W, update[3], update[4])
-    _step(coef_aug, G, gb, update)
+    _record_loss(losses, gl, W, update.alpha, update.weight_sum)
+    _step(coef_aug, G, gb, update.step, update.decay, update.fit_intercept)
 
 
 @njit(**_JIT)
-def _squared_errors(h, bq, T, tq, r0, s, weighted, c, expc):
+def _squared_errors(h, bq, tq, r0, data):
     """The squared error's work on ``h = X w`` for the records ``r0:r0 +
-    len(h)``: ``h`` becomes ``s δ``; returns ``(Σ s δ, Σ s e² / 2)``.
-    :func:`_terms`' operations, with the exps in one vectorised call."""
-    zero, half, one = c[0], c[1], c[2]
+    len(h)`` (target column ``tq``): ``h`` becomes ``s δ``; returns ``(Σ s δ,
+    Σ s e² / 2)``. :func:`_terms`' operations, with the exps in one
+    vectorised call."""
+    T, s, weighted = data.T, data.s, data.weighted
+    zero, half, one = data.zero, data.half, data.one
     for r in range(h.shape[0]):
         h[r] = -(h[r] + bq)
-    exp_inplace(h, expc)
+    exp_inplace(h, data.expc)
     sb = zero
     sl = zero
     for r in range(h.shape[0]):
@@ -274,8 +295,8 @@ def _squared_errors(h, bq, T, tq, r0, s, weighted, c, expc):
         dlt = e * ((one - y) * y)
         ell = (e * e) * half
         if weighted:
-            dlt *= s[i]
-            ell *= s[i]
+            dlt = dlt * s[i] if s[i] != zero else zero
+            ell = ell * s[i] if s[i] != zero else zero
         sb += dlt
         sl += ell
         h[r] = dlt
@@ -288,28 +309,27 @@ def sparse_errors(H, bq, data):
     scipy's two products: ``H = X w`` becomes ``s δ``; returns ``(Σ s δ, Σ s
     e² / 2)``. Three passes over ``n`` instead of numpy's seven, and
     :func:`exp_inplace` instead of scipy's expit."""
-    T, _, s, weighted, c, expc = data
-    return _squared_errors(H, bq, T, 0, 0, s, weighted, c, expc)
+    return _squared_errors(H, bq, 0, 0, data)
 
 
 # -- a bank of neurons (many learning rates or outputs) -----------------------
 # The per-neuron passes above compute the dot products one neuron at a time.
-# A wide bank (``_gd``'s "bank" path) instead runs, per leaf of rows and group
-# of neurons: BLAS for ``H = X W.T`` (``np.dot``, which numba sends to scipy's
+# A wide bank (the "bank" unit) instead runs, per leaf of rows and group of
+# neurons: BLAS for ``H = X W.T`` (``np.dot``, which numba sends to scipy's
 # BLAS), a vectorised exp, flat passes for ``ŷ``, ``δ`` and the loss, and BLAS
-# for their column sums and ``Σ sδx``. All epochs run in one call without the
+# for their column sums and ``Σ sδx``. All epochs of a call run without the
 # GIL, so groups of neurons train on threads of their own.
 #
-# numba compiles ``math.exp`` to the C library's scalar exp (4.3 ns a value
-# here, against 0.63 ns for numpy's SIMD exp: PyPI's llvmlite has no vector
-# math library). :func:`exp_inplace` is an exp that LLVM vectorises (1.0 ns
-# in float64, 0.5 ns in float32): x = n ln2 + r with |r| <= ln2 / 2 (Cody and
-# Waite's two-part ln2, as in fdlibm), a Taylor polynomial for exp(r) (degree
-# 13 in float64, 7 in float32) and 2^n from exponent bits, in two factors so
-# that results near overflow and subnormal results are reached. Tested: inf
-# past overflow, 0 past underflow, NaN for NaN, and within one ulp of the
-# exact value where the CPU fuses multiply-adds (FMA: x86-64 since 2013, ARM64;
-# ``fastmath={"contract"}`` lets LLVM use it), within 1.25 ulp otherwise.
+# numba compiles ``math.exp`` to the C library's scalar exp, which LLVM does
+# not vectorise (PyPI's llvmlite has no vector math library).
+# :func:`exp_inplace` is an exp that LLVM vectorises: x = n ln2 + r with |r|
+# <= ln2 / 2 (Cody and Waite's two-part ln2, as in fdlibm), a Taylor
+# polynomial for exp(r) (degree 13 in float64, 7 in float32) and 2^n from
+# exponent bits, in two factors so that results near overflow and subnormal
+# results are reached. Tested: inf past overflow, 0 past underflow, NaN for
+# NaN, and within one ulp of the exact value where the CPU fuses multiply-adds
+# (FMA: x86-64 since 2013, ARM64; ``fastmath={"contract"}`` lets LLVM use
+# it), within 1.25 ulp otherwise.
 
 
 def _float_bits(x):
@@ -398,24 +418,25 @@ def exp_inplace(a, constants):
 def bank_epochs(
     X2, colmajor, data, coef_aug, update, bounds, g0, g1, leaf_rows, losses
 ):
-    """All ``losses.shape[0]`` epochs of the neurons of groups ``g0:g1``.
+    """``losses.shape[0]`` epochs of the neurons of groups ``g0:g1``.
 
     Group ``g`` holds neurons ``bounds[g]:bounds[g + 1]``. ``data`` is as for
     the other kernels except that the targets (and the weights, if
     ``weighted``) are laid out by group, each group a C-ordered (n, its
     size) block at ``n * bounds[g]`` of a flat array, so that a leaf's work
-    is flat loops that the compiler vectorises. ``X2`` is X (``colmajor``
-    False) or X.T (True), C-ordered; leaves of X.T are copied to a C-ordered
-    leaf for BLAS. Per leaf and group: ``H = X_leaf W.T``, ``Z = exp(-(H +
-    b))``, then ``ŷ = 1 / (Z + 1)``, ``e = t - ŷ``, ``δ = e ((1 - ŷ) ŷ)`` and
-    the weighted ``δ`` and ``e²``, their column sums, and ``P = δ.T X_leaf``.
-    Leaves are added in leaf order, so the result depends on the groups only,
-    never on the thread or on which other groups a call runs. Updates rows
-    ``bounds[g0]:bounds[g1]`` of ``coef_aug`` and the same columns of
-    ``losses`` (n_epochs, k); the GIL is released.
+    is flat loops that the compiler vectorises (``data.tcol`` is unused).
+    ``X2`` is X (``colmajor`` False) or X.T (True), C-ordered; leaves of X.T
+    are copied to a C-ordered leaf for BLAS. Per leaf and group: ``H =
+    X_leaf W.T``, ``Z = exp(-(H + b))``, then ``ŷ = 1 / (Z + 1)``, ``e = t -
+    ŷ``, ``δ = e ((1 - ŷ) ŷ)`` and the weighted ``δ`` and ``e²``, their
+    column sums, and ``P = δ.T X_leaf``. Leaves are added in leaf order, so
+    the result depends on the groups only, never on the thread or on which
+    other groups a call runs. Updates rows ``bounds[g0]:bounds[g1]`` of
+    ``coef_aug`` and the same columns of ``losses`` (n_epochs, k); the GIL
+    is released.
     """
-    T, _, S, weighted, c, expc = data
-    zero, half, one = c[0], c[1], c[2]
+    T, S, weighted = data.T, data.s, data.weighted
+    zero, half, one = data.zero, data.half, data.one
     dtype = coef_aug.dtype
     d = coef_aug.shape[1] - 1
     n = X2.shape[1] if colmajor else X2.shape[0]
@@ -475,7 +496,7 @@ def bank_epochs(
                 Tf = T[at : at + mk]
                 Sf = S[at : at + mk] if weighted else S
                 _bank_errors(Hbuf[:mk], Bf, Tf, Sf, weighted, Ebuf[:mk], Qbuf[:mk],
-                             one, expc)  # fmt: skip
+                             zero, one, data.expc)  # fmt: skip
                 E = Ebuf[:mk].reshape((m, kg))
                 np.dot(ones[:m], Qbuf[:mk].reshape((m, kg)), pl[:kg])
                 np.dot(ones[:m], E, pb[:kg])
@@ -489,7 +510,7 @@ def bank_epochs(
 
 
 @njit(fastmath={"contract"}, **_JIT)
-def _bank_errors(H, B, T, S, weighted, E, Q, one, expc):
+def _bank_errors(H, B, T, S, weighted, E, Q, zero, one, expc):
     """``E = s δ`` and ``Q = s e²`` from ``H = X W.T`` and the intercepts
     ``B``, the targets ``T`` (and the weights ``S``), flat arrays of the same
     length: ``ŷ = 1 / (exp(-(h + b)) + 1)``, ``e = t - ŷ``, ``δ = e ((1 - ŷ)
@@ -498,8 +519,9 @@ def _bank_errors(H, B, T, S, weighted, E, Q, one, expc):
         for q in range(H.shape[0]):
             y = one / (_exp(-(H[q] + B[q]), expc) + one)
             e = T[q] - y
-            Q[q] = (e * e) * S[q]
-            E[q] = (e * ((one - y) * y)) * S[q]
+            s = S[q]
+            Q[q] = (e * e) * s if s != zero else zero
+            E[q] = (e * ((one - y) * y)) * s if s != zero else zero
     else:
         for q in range(H.shape[0]):
             y = one / (_exp(-(H[q] + B[q]), expc) + one)
@@ -513,6 +535,7 @@ def _finish_epoch(losses, G, gb, gl, coef_aug, update, j0, j1):
     """Record the loss of neurons ``j0:j1`` into ``losses`` (k,) and apply
     their step, from their sums ``G``, ``gb``, ``gl``."""
     d = coef_aug.shape[1] - 1
-    _record_loss(losses[j0:j1], gl, coef_aug[j0:j1, :d], update[3], update[4])
-    step = (update[0][j0:j1], update[1][j0:j1], update[2], update[3], update[4])
-    _step(coef_aug[j0:j1], G, gb, step)
+    W = coef_aug[j0:j1, :d]
+    _record_loss(losses[j0:j1], gl, W, update.alpha, update.weight_sum)
+    step, decay = update.step[j0:j1], update.decay[j0:j1]
+    _step(coef_aug[j0:j1], G, gb, step, decay, update.fit_intercept)
