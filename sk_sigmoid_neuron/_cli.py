@@ -369,9 +369,10 @@ def _parser(argv=()):
     fit.add_argument(
         "--learnrate",
         type=_learnrate,
-        default=0.5,
+        default="auto",
         metavar="RATE",
-        help="learning rate > 0, or 'auto' (default: 0.5)",
+        help="learning rate > 0, or 'auto', a step that cannot diverge "
+        "(default: auto)",
     )
     fit.add_argument(
         "--epochs",

@@ -46,13 +46,14 @@ class SigmoidNeuronRegressor(
 
     Parameters
     ----------
-    learnrate : float or "auto", default=0.5
+    learnrate : float or "auto", default="auto"
         The learning rate :math:`\eta`, the size of each step. ``"auto"``
         takes :math:`\eta = 1/L` with :math:`L` a bound on the curvature of
         the training loss on the data at hand (computed once per fit, and per
         batch in :meth:`partial_fit`), so that every epoch decreases the
-        training loss; see ``learnrate_`` and the :ref:`User Guide
-        <extensions>`.
+        training loss: a step that cannot diverge, about 1 to 10 on
+        standardised data. A float is used as given (the seed's rule uses
+        0.5); see ``learnrate_`` and the :ref:`User Guide <extensions>`.
 
     epochs : int, default=1000
         The number of full-batch steps (the most, when ``tol`` or
@@ -92,7 +93,12 @@ class SigmoidNeuronRegressor(
     tol : float or None, default=None
         None runs all ``epochs`` (the documented rule). A float stops when the
         training loss (or the validation loss, with ``early_stopping``) has not
-        improved by at least ``tol`` for ``n_iter_no_change`` epochs in a row.
+        improved on its best value by more than ``tol`` times that value (a
+        relative tolerance) for ``n_iter_no_change`` epochs in a row;
+        improvements within the loss's rounding never count. The loss is on
+        targets scaled to [0, 1]: the squared error's typical values are 0.01
+        to 0.05 (at most 0.5), the log loss's 0.1 to 0.7; ``tol=1e-4`` stops
+        when an epoch gains less than 0.01% of it.
 
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping (see ``tol``).
@@ -223,7 +229,7 @@ class SigmoidNeuronRegressor(
 
     def __init__(
         self,
-        learnrate=0.5,
+        learnrate="auto",
         epochs=1000,
         *,
         fit_intercept=True,

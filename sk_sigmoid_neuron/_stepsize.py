@@ -45,24 +45,28 @@ from ._loss import get_loss
 # Largest side of the Gram matrix formed explicitly; beyond it, Lanczos.
 EXACT_MAX = 512
 # Bytes of float64 rows per block while forming a Gram matrix.
-BLOCK_BYTES = 1 << 23
+BLOCK_BYTES = 1 << 20
 # X's largest |x| is brought into [2**-SAFE_EXPONENT, 2**SAFE_EXPONENT] by a
 # power of two (exact) before squaring when it lies outside: the Gram matrix
 # of X as given would underflow to 0 or overflow to inf in float64.
 SAFE_EXPONENT = 200
 
 
-def weighted_gram(X, v, fit_intercept, scale=1.0):
-    r"""``X̃ᵀ diag(v) X̃ / scale²`` in float64, with ``X̃ = [X, 1]`` (or ``X``).
+def weighted_gram(X, v, fit_intercept, scale=1.0, divisor=1.0):
+    r"""``X̃ᵀ diag(v / divisor) X̃ / scale²`` in float64, ``X̃ = [X, 1]`` (or ``X``).
 
-    ``v`` (n_samples,) may have any sign. Dense X is read one block of rows at
-    a time (never copied whole); adding the results for disjoint blocks of
+    ``v`` (n_samples,) may have any sign; None means all ones. Dense X is read
+    one block of rows at a time (never copied whole, and no other array as
+    long as the data is made); adding the results for disjoint blocks of
     records gives the result for their union.
     """
-    v = np.asarray(v, dtype=np.float64)
     n, d = X.shape
     m = d + 1 if fit_intercept else d
+    if v is not None:
+        v = np.asarray(v)
     if sparse.issparse(X):
+        v = np.ones(n) if v is None else np.asarray(v, dtype=np.float64)
+        v = v / divisor
         Xs = sparse.csr_array(X, dtype=np.float64)
         if scale != 1.0:
             Xs = Xs / scale
@@ -76,7 +80,7 @@ def weighted_gram(X, v, fit_intercept, scale=1.0):
     rows = max(1, BLOCK_BYTES // (8 * m))
     block = np.empty((min(rows, n), m))
     # with v >= 0, (√v B)ᵀ(√v B) is one symmetric product (BLAS syrk)
-    root = np.sqrt(v) if np.all(v >= 0) else None
+    symmetric = v is None or bool(np.all(v >= 0))
     for r0 in range(0, n, rows):
         r1 = min(r0 + rows, n)
         B = block[: r1 - r0]
@@ -85,24 +89,31 @@ def weighted_gram(X, v, fit_intercept, scale=1.0):
             B[:, :d] /= scale
         if fit_intercept:
             B[:, d] = 1.0 / scale
-        if root is not None:
-            B *= root[r0:r1, None]
+        vb = np.ones(r1 - r0) if v is None else np.asarray(v[r0:r1], np.float64)
+        vb = vb / divisor
+        if symmetric:
+            B *= np.sqrt(vb)[:, None]
             G += B.T @ B
         else:
-            G += B.T @ (B * v[r0:r1, None])
+            G += B.T @ (B * vb[:, None])
     return G
 
 
-def lipschitz_constant(map_parts, *, n_features, n_records, loss, alpha, fit_intercept):
+def lipschitz_constant(
+    map_parts, *, n_features, n_records, loss, alpha, fit_intercept, largest=None
+):
     """``L = c λmax(G) + alpha``: the gradient of the training loss is L-Lipschitz.
 
     ``map_parts(func, **kwargs)`` returns ``[func(X, s, **kwargs), ...]`` for
     every set of training records (all of them in memory, one per chunk on
     dask) with their weights ``s`` (None: unit weights; records of weight 0
-    count for nothing). ``n_records`` counts the records of all sets.
+    count for nothing). ``n_records`` counts the records of all sets;
+    ``largest``, X's largest |x| (computed when None).
     """
     m = n_features + 1 if fit_intercept else n_features
-    scale = _scale(max(map_parts(_max_abs), default=0.0))
+    if largest is None:
+        largest = max(map_parts(_max_abs), default=0.0)
+    scale = _scale(largest)
     S = sum(map_parts(_weight_sum))
     lam = 0.0
     # overflow shows as a non-finite bound, which auto_learnrate reports
@@ -146,6 +157,7 @@ def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_interce
         loss=loss,
         alpha=alpha,
         fit_intercept=fit_intercept,
+        largest=largest,
     )
     if not np.isfinite(L):
         raise ValueError(
@@ -194,17 +206,28 @@ def _scale(largest):
     exponent = int(np.frexp(largest)[1])
     if abs(exponent) <= SAFE_EXPONENT:
         return 1.0
-    return float(np.ldexp(1.0, exponent))
+    return float(np.ldexp(1.0, exponent - 1))  # 2**1023 for the largest float64
 
 
 # -- what runs on each set of records ----------------------------------------------
 def _max_abs(X, s):
-    """The largest |x| (two reductions, no copy of X)."""
+    """The largest |x| of the records with positive weight (by blocks of
+    rows, no copy of X)."""
     if X.shape[0] == 0 or X.shape[1] == 0:
         return 0.0
-    if sparse.issparse(X):
+    if sparse.issparse(X) and s is None:
         return float(np.abs(X.data).max(initial=0.0))
-    return float(max(X.max(), -X.min()))
+    largest = 0.0
+    rows = max(1, BLOCK_BYTES // (8 * X.shape[1]))
+    for r0 in range(0, X.shape[0], rows):
+        Xb = X[r0 : r0 + rows]
+        if s is not None:
+            Xb = Xb[np.asarray(s[r0 : r0 + rows]) > 0]
+        if Xb.shape[0]:
+            if sparse.issparse(Xb):
+                Xb = Xb.toarray()
+            largest = max(largest, float(Xb.max()), float(-Xb.min()))
+    return largest
 
 
 def _weight_sum(X, s):
@@ -223,8 +246,7 @@ def _stack(blocks):
 
 def _gram(X, s, *, fit_intercept, scale, S):
     """``X̃ᵀ diag(s / S) X̃ / scale²``, X̃ = [X, 1] (or X)."""
-    v = np.ones(X.shape[0]) if s is None else np.asarray(s, dtype=np.float64)
-    return weighted_gram(X, v / S, fit_intercept, scale=scale)
+    return weighted_gram(X, s, fit_intercept, scale=scale, divisor=S)
 
 
 def _outer_gram(X, scale=1.0):

@@ -102,7 +102,9 @@ def test_weighted_rule_matches_per_record_reference(data):
 
 def test_no_intercept_keeps_intercept_init(data):
     X, y = data
-    model = SigmoidNeuronRegressor(epochs=10, fit_intercept=False, random_state=0)
+    model = SigmoidNeuronRegressor(
+        learnrate=0.5, epochs=10, fit_intercept=False, random_state=0
+    )
     model.fit(X, y, intercept_init=0.25)
     w0 = np.random.RandomState(0).normal(0, 1 / np.sqrt(3), size=3)
     w, b, _ = reference_fit(X, minmax(y), w0, 0.25, 0.5, 10, intercept=False)

@@ -66,6 +66,19 @@ class BlockedKernel(Kernel):
         ]
         self._G = np.empty((k, d), dtype=dtype)
         self._ones = np.ones(LEAF_ROWS, dtype=dtype)
+        # the records of weight 0 in each cache block (by its first leaf), as
+        # rows of the block: their h is set to 0 (x · w may be NaN, and
+        # 0 * NaN is NaN), so that weighting leaves exact zeros
+        self._zero_in_block = {}
+        if self._zero_rows is not None:
+            per_block = block_rows // LEAF_ROWS
+            for leaf0, leaf1 in self._ranges:
+                for l0 in range(leaf0, leaf1, per_block):
+                    r0 = l0 * LEAF_ROWS
+                    r1 = min(min(l0 + per_block, leaf1) * LEAF_ROWS, n)
+                    rows = np.flatnonzero(self._zero_rows[r0:r1])
+                    if rows.size:
+                        self._zero_in_block[l0] = rows
 
     def _leaf_range(self, leaf0, leaf1, bufs):
         """The sums of leaves ``leaf0:leaf1`` into ``_P``, ``_Pb``, ``_Pl``,
@@ -97,10 +110,9 @@ class BlockedKernel(Kernel):
                 np.matmul(Xl, W.T, out=H[:rows].reshape(lf - l0, LEAF_ROWS, k))
             if rows < m:
                 np.dot(X[r0 + rows : r1], W.T, out=H[rows:])
-            if self._zero_rows is not None:
-                # records of weight 0: h = 0 (x · w may be NaN, and 0 * NaN
-                # is NaN), so that weighting leaves exact zeros
-                np.copyto(H, 0, where=self._zero_rows[r0:r1, None])
+            zero_rows = self._zero_in_block.get(l0)
+            if zero_rows is not None:
+                H[zero_rows] = 0
             Tb = T[r0:r1]
             if squared:
                 # ŷ = 1 / (1 + exp(-h)), scipy's expit formula, from numpy's

@@ -19,7 +19,8 @@ Two formulations of a leaf:
 The losses' formulas are fused copies of ``_loss``'s (:func:`_terms`,
 :func:`_squared_errors`, :func:`_bank_errors`); ``tests/test_loss.py`` checks
 each against the table. A record of weight 0 contributes exactly 0 even when
-its ``h`` is not finite: weighted terms are a select, never ``0 * NaN``.
+its ``h`` is not finite: the row pass skips it, and the vectorised passes
+select 0 for its weighted terms (never ``0 * NaN``).
 
 Determinism: each leaf's sums come from the same compiled code whatever
 thread runs it, and the leaves are added in leaf order, so the number of
@@ -114,11 +115,13 @@ def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
         bq = b[q]
         tq = tcol[q]
         for i in range(r0, r1):
+            if weighted and s[i] == zero:
+                continue  # no influence, even where x · w is NaN
             x = X[i]
             dlt, ell = _terms(_dot(x, w, zero) + bq, T[i, tq], loss, zero, half, one)
             if weighted:
-                dlt = dlt * s[i] if s[i] != zero else zero
-                ell = ell * s[i] if s[i] != zero else zero
+                dlt *= s[i]
+                ell *= s[i]
             sb += dlt
             sl += ell
             for j in range(x.shape[0]):
