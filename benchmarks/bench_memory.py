@@ -274,9 +274,8 @@ def machine():
             versions.append(f"{name} {__import__(name).__version__}")
         except ImportError:
             versions.append(f"{name} not installed")
-    return (
-        f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()}; "
-        + ", ".join(versions)
+    return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()}; " + ", ".join(
+        versions
     )
 
 

@@ -57,8 +57,16 @@ class FitTask:
                 task_name=task_name, max_subtasks=max_subtasks
             )
 
-    def begin(self, X, y, sample_weight):
-        """Report the start of the task, on the data that the call fits."""
+    def begin(self, X, y=None, sample_weight=None):
+        """Report the start of the task, on the data that the call fits.
+
+        ``X`` may be a callable that returns ``(X, y, sample_weight)``, called
+        only when a callback can see them (they may cost a copy).
+        """
+        if callable(X):
+            if self.context is None:
+                return
+            X, y, sample_weight = X()
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
         self.data = {"X": X, "y": y, "metadata": metadata}
         if self.context is not None:

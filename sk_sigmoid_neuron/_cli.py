@@ -371,8 +371,7 @@ def _parser(argv=()):
         type=_learnrate,
         default="auto",
         metavar="RATE",
-        help="learning rate > 0, or 'auto', a step that cannot diverge "
-        "(default: auto)",
+        help="learning rate > 0, or 'auto', a step that cannot diverge (default: auto)",
     )
     fit.add_argument(
         "--epochs",

@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from . import _inference, _kernels, _scaling
-from ._descent import ZERO_WEIGHT_PART, split_present
+from ._descent import ZERO_WEIGHT_PART, validation_positions
 from ._loss import loss_sums
 from ._predict import predict_mean
 from ._validation import (
@@ -129,13 +129,16 @@ class DaskSource:
                 present = np.concatenate(
                     [a + r for a, r in zip(offsets[:-1], rows, strict=True)]
                 )
-            train, val = split_present(present, self.n_samples, fraction, random_state)
+            n_present = self.n_samples if present is None else len(present)
+            val, n_train = validation_positions(n_present, fraction, random_state)
+            if present is not None:
+                val = present[val]
             per_chunk = [
                 val[np.searchsorted(val, a) : np.searchsorted(val, b)] - a
                 for a, b in zip(offsets[:-1], offsets[1:], strict=True)
             ]
             self.chunks.transform(_chunk_split, val=per_chunk, per_chunk=("val",))
-            self.n_train = len(train)
+            self.n_train = n_train
         sums = self.chunks.map(_chunk_weight_sums)
         self._S_train = float(sum(p[0] for p in sums))
         self._S_val = float(sum(p[1] for p in sums))
@@ -292,8 +295,7 @@ def _aligned_arrays(estimator, X, y, sample_weight, reset):
 
     if y is None:
         raise ValueError(
-            "requires y to be passed, but the target y is None; pass the "
-            "targets as y."
+            "requires y to be passed, but the target y is None; pass the targets as y."
         )
     # dask collections as dask arrays (once: a DataFrame's lengths cost a
     # pass); in-memory inputs are chunked like them
@@ -310,8 +312,7 @@ def _aligned_arrays(estimator, X, y, sample_weight, reset):
     n, d = Xd.shape
     if n == 0 or d == 0:
         raise ValueError(
-            f"X has shape {Xd.shape}: fit needs at least one record and one "
-            "feature."
+            f"X has shape {Xd.shape}: fit needs at least one record and one feature."
         )
     dtype = check_dtype(Xd.dtype, "X", estimator)
     _check_feature_names(estimator, X, reset=reset)
@@ -485,7 +486,8 @@ class _Chunks:
             from dask import delayed
 
             tasks = [
-                delayed(func, pure=False)(p, **args(i)) for i, p in enumerate(self.parts)
+                delayed(func, pure=False)(p, **args(i))
+                for i, p in enumerate(self.parts)
             ]
             self.parts = self._persist(tasks)
             return
@@ -539,7 +541,9 @@ class _Chunks:
 
 
 def _chunk_args(kwargs, per_chunk, i):
-    return {key: value[i] if key in per_chunk else value for key, value in kwargs.items()}
+    return {
+        key: value[i] if key in per_chunk else value for key, value in kwargs.items()
+    }
 
 
 def _active_client():
@@ -721,4 +725,3 @@ def _chunk_predict(X, coef, intercept, lo, hi, cov, name, dtype, block_info=None
     if cov is None:
         return predict_mean(X, coef, intercept, lo, hi)
     return _inference.predict_std(X, coef, intercept, cov, lo, hi).astype(dtype)
-

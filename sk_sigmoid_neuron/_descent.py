@@ -38,15 +38,18 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection._split import _validate_shuffle_split
 from sklearn.utils import check_random_state
 
 from . import _diagnostics, _stepsize
 from ._validation import check_init, check_n_outputs, check_weights_fit
 
-# Rounding of the loss (in units of X's dtype's epsilon, relative) below which
-# a change is no improvement, whatever ``tol``.
-NOISE_ULPS = 64
+# A change of the loss below eps ** NOISE_POWER times it (eps: X's dtype's
+# machine epsilon; 3.7e-11 in float64, 2.4e-5 in float32) is rounding, not an
+# improvement, whatever ``tol``: kernels that sum in another order then stop
+# at the same epoch (a margin of a few ulps is not enough, since an epoch's
+# improvement shrinks slowly towards the threshold).
+NOISE_POWER = 2 / 3
 
 
 class Outcome(NamedTuple):
@@ -131,7 +134,9 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
         loss=settings.loss, alpha=settings.alpha, fit_intercept=settings.fit_intercept
     )
     diverged = partial_fn(
-        _diagnostics.check_divergence, learnrate=settings.learnrate, alpha=settings.alpha
+        _diagnostics.check_divergence,
+        learnrate=settings.learnrate,
+        alpha=settings.alpha,
     )
     curve = list(curve)
     done = len(curve)  # epochs of earlier fits (warm_start, partial_fit)
@@ -150,7 +155,7 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
             tol = settings.tol or 0.0
             # an improvement must also exceed the losses' rounding, so that
             # kernels that differ in summation order stop at the same epoch
-            noise = NOISE_ULPS * np.finfo(source.dtype).eps
+            noise = float(np.finfo(source.dtype).eps) ** NOISE_POWER
             cadence = 1 if verbose > 1 else max(1, n_epochs // 10)
             val_curve = [] if early else None
             best, best_params, no_change = np.inf, None, 0
@@ -220,20 +225,28 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
     return Outcome(coef, intercept, curve, None, None, learnrate)
 
 
-def split_present(present, n_records, fraction, random_state):
-    """Training and validation rows of early stopping, from the rows present
-    (``present``: their indices, or None for all ``n_records``)."""
-    idx = np.arange(n_records) if present is None else present
-    train, val = train_test_split(
-        idx, test_size=fraction, random_state=check_random_state(random_state)
+def validation_positions(n_present, fraction, random_state):
+    """Early stopping's validation part: sorted positions among the
+    ``n_present`` records present (weight > 0), and the training count.
+
+    The split of ``train_test_split(range(n_present), test_size=fraction,
+    random_state=random_state)`` (its permutation, drawn the same way), with
+    the permutation in int32 where it fits and nothing else as long as the
+    data kept.
+    """
+    n_train, n_test = _validate_shuffle_split(
+        n_present, fraction, None, default_test_size=0.25
     )
-    if len(train) == 0 or len(val) == 0:
+    if n_train == 0 or n_test == 0:
         raise ValueError(
             f"early_stopping needs records for both training and validation; "
-            f"with {len(idx)} records and validation_fraction={fraction} one "
+            f"with {n_present} records and validation_fraction={fraction} one "
             "part is empty. Use more data or early_stopping=False."
         )
-    return np.sort(train), np.sort(val)
+    index = np.int32 if n_present < 2**31 else np.int64
+    rng = check_random_state(random_state)
+    permutation = rng.permutation(np.arange(n_present, dtype=index))
+    return np.sort(permutation[:n_test]), n_train
 
 
 ZERO_WEIGHT_PART = (

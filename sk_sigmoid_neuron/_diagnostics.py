@@ -163,8 +163,9 @@ def report(sample, start, end, curve_of_fit, *, settings, best_epoch=None):
         collapsed = (t_spread > COLLAPSE_MIN_SPREAD) & (y_spread < COLLAPSED * t_spread)
         if collapsed.any() and not messages:
             j = int(np.flatnonzero(collapsed)[0])
+            value = Y[:, j].mean()
             messages.append(
-                f"The predictions collapsed to (nearly) one value ({Y[:, j].mean():.4g} "
+                f"The predictions collapsed to (nearly) one value ({value:.4g} "
                 f"on the scale of the targets in [0, 1], spread {y_spread[j]:.2g}) "
                 f"while the targets spread by {t_spread[j]:.2g}: the weights "
                 f"do not use X. Check alpha={settings.alpha!r} (a large penalty "

@@ -240,5 +240,7 @@ def predict_std(X, coef, intercept, cov, lo, hi):
             else:
                 q = np.einsum("ij,ij->i", XC[:, :d], Xb)
             q += XC[:, d]
-            out[r0 : r0 + rows, j] = np.sqrt(np.maximum(q, 0.0)) * (y[:, j] * (1 - y[:, j]))
+            out[r0 : r0 + rows, j] = np.sqrt(np.maximum(q, 0.0)) * (
+                y[:, j] * (1 - y[:, j])
+            )
     return out * np.abs(hi - lo)

@@ -352,7 +352,7 @@ class SigmoidNeuronRegressor(
             _unchanged_on_error(self),
             make_source(self, X, y, sample_weight, reset=new) as source,
         ):
-            task.begin(*source.callback_data())
+            task.begin(source.callback_data)
             inference = self.compute_inference and not partial_fit
             if inference:
                 _inference.check_size(source.n_features)

@@ -14,13 +14,16 @@ of rows whose training weight is 0: X is never split or copied.
 import sys
 
 import numpy as np
+
 from . import _inference, _kernels, _scaling
-from ._descent import ZERO_WEIGHT_PART, split_present
+from ._descent import ZERO_WEIGHT_PART, validation_positions
 from ._loss import loss_sums
 from ._validation import given_weights, validate_training_data
 
 # Bytes of X per block of validation rows gathered at a time.
 BLOCK_BYTES = 1 << 20
+# Rows of the weights per block while finding the validation rows.
+BLOCK_ROWS = 1 << 16
 
 
 def is_dask_collection(*objs):
@@ -63,7 +66,7 @@ class InMemory:
         self.n_outputs = Y.shape[1]
         self.dtype = X.dtype
         self.y_ndim, self.weight_exponent = y_ndim, exponent
-        self.T = None
+        self._range, self._T = None, None
         self._train_s, self._val = s, None
         self.n_train = self.n_samples
 
@@ -71,7 +74,8 @@ class InMemory:
         return self
 
     def __exit__(self, *exc):
-        self.T = self._train_s = self._val = None
+        self._restore()
+        self._T = self._train_s = self._val = None
 
     def callback_data(self):
         """``(X, y, sample_weight)`` as a callback sees the fit's data."""
@@ -84,27 +88,49 @@ class InMemory:
         return np.vstack([Y.min(axis=0), Y.max(axis=0)])
 
     def set_targets(self, lo, hi):
-        """Map y to the targets ``t`` in [0, 1] that the neurons learn."""
-        self.T = _scaling.to_unit(self.Y, lo, hi, self.dtype)
+        """Map y to the targets ``t`` in [0, 1] that the neurons learn (when
+        first needed, after any split: fewer arrays as long as the data at
+        once)."""
+        self._range, self._T = (lo, hi), None
+
+    @property
+    def T(self):
+        if self._T is None:
+            self._T = _scaling.to_unit(self.Y, *self._range, self.dtype)
+        return self._T
 
     # -- what the descent asks -------------------------------------------------
     def split(self, fraction, random_state):
+        """Early stopping's validation rows get training weight 0: in place in
+        the source's own (scaled) weights, restored after the descent."""
+        self._restore()
         if fraction is None:
-            self._train_s, self._val = self.s, None
             self.n_train = self.n_samples
             return
         s = self.s
-        present = None if s is None else np.flatnonzero(s > 0)
-        train, val = split_present(present, self.n_samples, fraction, random_state)
-        s_train = np.ones(self.n_samples, self.dtype) if s is None else s.copy()
+        n_present = self.n_samples if s is None else int(np.count_nonzero(s > 0))
+        positions, self.n_train = validation_positions(
+            n_present, fraction, random_state
+        )
+        val = positions if s is None else _rows_of(positions, s)
+        if s is None:
+            s_train, s_val = np.ones(self.n_samples, self.dtype), None
+        else:
+            s_train, s_val = s, s[val]
         s_train[val] = 0
-        s_val = None if s is None else s[val]
+        self._train_s, self._val = s_train, (val, s_val)
         if s is not None and not (
-            s_train.sum(dtype=np.float64) > 0 and s_val.sum(dtype=np.float64) > 0
+            np.sum(s_train, dtype=np.float64) > 0
+            and np.sum(s_val, dtype=np.float64) > 0
         ):
             raise ValueError(ZERO_WEIGHT_PART)
-        self._train_s, self._val = s_train, (val, s_val)
-        self.n_train = len(train)
+
+    def _restore(self):
+        """The weights as given, after a split."""
+        if self._val is not None and self.s is not None:
+            val, s_val = self._val
+            self.s[val] = s_val
+        self._train_s, self._val = self.s, None
 
     def map_train(self, func, **kwargs):
         return [func(self.X, self._train_s, **kwargs)]
@@ -139,6 +165,7 @@ class InMemory:
         return float((total / S).mean())
 
     def sample(self, rows):
+        """The diagnostics' records: dense float64, with training weights."""
         X = self.X[rows]
         X = X.toarray() if hasattr(X, "toarray") else X
         s = None if self._train_s is None else self._train_s[rows].astype(np.float64)
@@ -148,6 +175,7 @@ class InMemory:
     # -- after the descent -----------------------------------------------------
     def sandwich(self, coef, intercept, *, loss, alpha, fit_intercept):
         """The sandwich covariance over every record (``_inference``)."""
+        self._restore()
         return _inference.sandwich(
             self.X,
             self.T,
@@ -158,3 +186,16 @@ class InMemory:
             alpha=alpha,
             fit_intercept=fit_intercept,
         )
+
+
+def _rows_of(positions, s):
+    """The rows of the records at ``positions`` (sorted) among those with
+    positive weight, one block of rows at a time."""
+    rows = np.empty(len(positions), dtype=positions.dtype)
+    done = seen = 0
+    for r0 in range(0, len(s), BLOCK_ROWS):
+        present = np.flatnonzero(s[r0 : r0 + BLOCK_ROWS] > 0)
+        end = np.searchsorted(positions, seen + len(present))
+        rows[done:end] = present[positions[done:end] - seen] + r0
+        done, seen = end, seen + len(present)
+    return rows

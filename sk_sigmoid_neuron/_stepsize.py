@@ -305,7 +305,9 @@ def _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale):
 
     def matvec(theta):
         theta = np.ravel(theta)
-        parts = map_parts(_matvec, theta=theta, fit_intercept=fit_intercept, scale=scale)
+        parts = map_parts(
+            _matvec, theta=theta, fit_intercept=fit_intercept, scale=scale
+        )
         return sum(parts) / S
 
     op = LinearOperator((m, m), matvec=matvec, dtype=np.float64)

@@ -149,7 +149,9 @@ def raise_value_error(values, name, where, estimator):
         first, newline, rest = str(exc).partition("\n")
         first = first.rstrip().removesuffix(".")
         raise ValueError(f"{first} ({where}).{newline}{rest}".rstrip()) from None
-    raise AssertionError(f"{name} values {values!r} pass validation")  # pragma: no cover
+    raise AssertionError(
+        f"{name} values {values!r} pass validation"
+    )  # pragma: no cover
 
 
 def check_init(value, shape, name, dtype):

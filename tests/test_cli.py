@@ -861,9 +861,7 @@ def test_a_negative_cv_r2_is_a_warning(tmp_path, capsys):
     training_r2 = reference.fit(X, y).score(X, y)
     assert training_r2 < 0
     assert status == 0
-    assert (
-        f"{PROG} fit: warning: the training R2 {training_r2:.4f} is below 0" in err
-    )
+    assert f"{PROG} fit: warning: the training R2 {training_r2:.4f} is below 0" in err
 
 
 def test_help_shows_the_csv_options(capsys):

@@ -12,7 +12,6 @@ test_dask.py: a LocalCluster through its client, and dask's threaded
 scheduler.
 """
 
-import importlib
 import logging
 import re
 import warnings
@@ -26,7 +25,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 
 try:
     import sklearn.callback  # noqa: F401
@@ -55,15 +54,8 @@ EPOCHS = 20
 def numpy_backend(monkeypatch):
     # as in test_dask.py: the in-memory references on the numpy kernel, so that
     # no numba compilation (seconds per signature) runs here; the compiled and
-    # numpy kernels agree to summation order. The switch is private and has
-    # moved (_gd, then _kernels): set it wherever this version keeps it.
-    for name in ("sk_sigmoid_neuron._kernels", "sk_sigmoid_neuron._gd"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if hasattr(module, "BACKEND"):
-            monkeypatch.setattr(module, "BACKEND", "numpy")
+    # numpy kernels agree to summation order
+    monkeypatch.setattr(_kernels, "BACKEND", "numpy")
 
 
 @pytest.fixture(scope="module")
