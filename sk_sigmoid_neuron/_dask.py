@@ -33,7 +33,6 @@ from sklearn.utils.validation import (
 
 from . import _inference, _kernels, _scaling
 from ._descent import ZERO_WEIGHT_PART, validation_positions
-from ._loss import loss_sums
 from ._predict import predict_mean
 from ._validation import (
     check_dtype,
@@ -243,6 +242,12 @@ class _Trainer(_kernels.Kernel):
         G, gb, lsum, _ = self._sums()
         self._cached = None
         return self._apply(G, gb, lsum)
+
+    def sums(self):
+        """``(Σ sδx, Σ sδ, Σ sℓ)`` at the current weights, float64, without
+        stepping (``_kernels.Kernel.sums``): one pass over the chunks."""
+        G, gb, lsum, _ = self._sums()
+        return tuple(np.array(a, dtype=np.float64) for a in (G, gb, lsum))
 
 
 def predict(estimator, X, coef, intercept, lo, hi, cov):
@@ -659,19 +664,13 @@ def _chunk_apply(part, train_func, kwargs):
     return train_func(part["X"], part["s_train"], **kwargs)
 
 
-def _present_blocks(X, T, s):
+def _blocks(X, T, s):
     """``(X, T, s)`` over blocks of rows that stay in cache between the two
-    products with X; records of weight 0 are left out of each block (a huge
-    x times 0 must not reach a sum)."""
+    products with X (one read of X from memory instead of two)."""
     rows = max(_kernels.LEAF_ROWS, BLOCK_BYTES // max(1, X.shape[1] * X.dtype.itemsize))
     for r0 in range(0, len(X), rows):
-        Xb, Tb = X[r0 : r0 + rows], T[r0 : r0 + rows]
         sb = None if s is None else s[r0 : r0 + rows]
-        if sb is not None:
-            keep = sb > 0
-            if not keep.all():
-                Xb, Tb, sb = Xb[keep], Tb[keep], sb[keep]
-        yield Xb, Tb, sb
+        yield X[r0 : r0 + rows], T[r0 : r0 + rows], sb
 
 
 def _chunk_epoch(part, coef_aug, loss):
@@ -684,9 +683,7 @@ def _chunk_epoch(part, coef_aug, loss):
     lsum = np.zeros(k, dtype=coef_aug.dtype)
     first = True
     with np.errstate(all="ignore"):
-        for Xb, Tb, sb in _present_blocks(X, T, s_train):
-            if not len(Xb):
-                continue
+        for Xb, Tb, sb in _blocks(X, T, s_train):
             sums = _kernels.partial_sums(Xb, Tb, sb, coef_aug, loss=loss)
             if first:
                 G, gb, lsum = sums
@@ -699,7 +696,7 @@ def _chunk_epoch(part, coef_aug, loss):
         if val is not None:
             rows, s_val = val
             W, b = coef_aug[:, :-1], coef_aug[:, -1]
-            vsum = loss_sums(X[rows], T[rows], s_val, W, b, loss)
+            vsum = _kernels.loss_sums(X[rows], T[rows], s_val, W, b, loss)
     return G, gb, lsum, vsum
 
 

@@ -26,7 +26,7 @@ formulas; ``tests/test_loss.py`` checks each copy against this table.
 import numpy as np
 from scipy.special import expit
 
-__all__ = ["LOSSES", "get_loss", "loss_sums"]
+__all__ = ["LOSSES", "get_loss"]
 
 # sup over h and t in [0, 1] of |ℓ''| for the squared error: ℓ'' is affine in t,
 # so its extremes lie at t in {0, 1}, which mirror each other; at t = 0 it is
@@ -128,14 +128,3 @@ def get_loss(name):
             f"loss must be one of {sorted(LOSSES)}, got {name!r}."
         ) from None
 
-
-def loss_sums(X, T, sample_weight, coef, intercept, loss):
-    """``Σ s ℓ`` per neuron (float64) over a set of records at ``(coef,
-    intercept)`` (``T``: targets in [0, 1], one column or one per neuron)."""
-    with np.errstate(all="ignore"):
-        H = np.asarray(X @ coef.T)
-        H += intercept
-        L = get_loss(loss).value(T, expit(H), H)
-    if sample_weight is not None:
-        L *= sample_weight[:, None]
-    return L.sum(axis=0, dtype=np.float64)

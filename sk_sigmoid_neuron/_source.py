@@ -17,7 +17,6 @@ import numpy as np
 
 from . import _inference, _kernels, _scaling
 from ._descent import ZERO_WEIGHT_PART, validation_positions
-from ._loss import loss_sums
 from ._validation import given_weights, validate_training_data
 
 # Bytes of X per block of validation rows gathered at a time.
@@ -160,7 +159,7 @@ class InMemory:
         for r0 in range(0, len(val), rows):
             idx = val[r0 : r0 + rows]
             sb = None if s_val is None else s_val[r0 : r0 + rows]
-            total += loss_sums(X[idx], T[idx], sb, coef, intercept, loss)
+            total += _kernels.loss_sums(X[idx], T[idx], sb, coef, intercept, loss)
         S = len(val) if s_val is None else float(s_val.sum(dtype=np.float64))
         return float((total / S).mean())
 

@@ -76,7 +76,7 @@ from ._base import (
 )
 from ._blocked import BlockedKernel
 from ._compiled import CompiledKernel
-from ._forward import mean_loss, partial_sums, predict_unit
+from ._forward import loss_sums, partial_sums, predict_unit
 from ._small import SmallKernel
 from ._sparse import SparseKernel
 
@@ -91,7 +91,7 @@ __all__ = [
     "active_backend",
     "apply_step",
     "make_kernel",
-    "mean_loss",
+    "loss_sums",
     "one_blas_thread",
     "partial_sums",
     "predict_unit",

@@ -41,16 +41,17 @@ def partial_sums(X, T, sample_weight, coef_aug, *, loss="squared_error"):
     return G.astype(W.dtype, copy=False), D.sum(axis=0), L.sum(axis=0)
 
 
-def mean_loss(X, T, sample_weight, coef, intercept, loss="squared_error"):
-    """Weighted mean loss per neuron, shape (n_neurons,), at (coef, intercept)."""
-    H = np.asarray(X @ coef.T)
-    _weightless_h_to_zero(H, sample_weight)
-    H += intercept
-    Y = expit(H)
-    L = get_loss(loss).value_into(T, Y, H, out=np.empty_like(Y))
-    if sample_weight is None:
-        return L.mean(axis=0)
-    return np.dot(sample_weight, L) / sample_weight.sum()
+def loss_sums(X, T, sample_weight, coef, intercept, loss="squared_error"):
+    """``Σ s ℓ`` per neuron (float64) over a set of records at ``(coef,
+    intercept)`` (``T``: targets in [0, 1], one column or one per neuron)."""
+    with np.errstate(all="ignore"):
+        H = np.asarray(X @ coef.T)
+        _weightless_h_to_zero(H, sample_weight)
+        H += intercept
+        L = get_loss(loss).value_into(T, expit(H), H, out=np.empty_like(H))
+    if sample_weight is not None:
+        L *= sample_weight[:, None]
+    return L.sum(axis=0, dtype=np.float64)
 
 
 def predict_unit(X, coef, intercept):
