@@ -270,7 +270,7 @@ def _learnrate(source, settings):
     )
     # the kernels apply learnrate / S in X's dtype, and S >= 1/2 (the weights
     # are scaled to a largest one in [0.5, 1))
-    if 2 * step > np.finfo(source.dtype).max:
+    if 2 * step > float(np.finfo(source.dtype).max):
         raise ValueError(
             f"learnrate='auto' computed a step of {step:.3g}, beyond "
             f"{np.dtype(source.dtype)}, the dtype of X: X's values are tiny. Pass "
