@@ -192,4 +192,4 @@ def healthy_fits():
 def test_healthy_fits_stay_silent():
     for X, y, params in healthy_fits():
         model = SigmoidNeuronRegressor(random_state=0, **params)
-        assert training_warnings(lambda m=model: m.fit(X, y)) == [], params
+        assert training_warnings(lambda m=model, X=X, y=y: m.fit(X, y)) == [], params
