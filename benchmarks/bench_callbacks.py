@@ -75,7 +75,7 @@ def make_data(n_samples, n_features, seed=0):
 
 
 def fit_seconds(X, y, epochs, callback=None):
-    model = SigmoidNeuronRegressor(epochs=epochs, random_state=0)
+    model = SigmoidNeuronRegressor(learnrate=0.5, epochs=epochs, random_state=0)
     if callback is not None:
         model.set_callbacks(callback)
     with contextlib.redirect_stdout(io.StringIO()):  # the bars' output
@@ -94,7 +94,9 @@ def overhead_table(cases):
             for label, task in (("without", NoTask), ("with", FIT_TASK)):
                 _callbacks.FitTask = task
                 try:
-                    model = SigmoidNeuronRegressor(epochs=epochs, random_state=0)
+                    model = SigmoidNeuronRegressor(
+                        learnrate=0.5, epochs=epochs, random_state=0
+                    )
                     start = time.perf_counter()
                     model.fit(X, y)
                     seconds = time.perf_counter() - start
