@@ -117,7 +117,6 @@ class DaskSource:
 
     # -- what the descent asks -------------------------------------------------------
     def split(self, fraction, random_state):
-        offsets = self.offsets
         if fraction is None:
             self.chunks.transform(_chunk_split, val=None)
             self.n_train = self.n_samples
@@ -126,23 +125,31 @@ class DaskSource:
             if self.weighted:  # from the persisted chunks, not the graph
                 rows = self.chunks.map(_chunk_present)
                 present = np.concatenate(
-                    [a + r for a, r in zip(offsets[:-1], rows, strict=True)]
+                    [a + r for a, r in zip(self.offsets[:-1], rows, strict=True)]
                 )
             n_present = self.n_samples if present is None else len(present)
             val, n_train = validation_positions(n_present, fraction, random_state)
             if present is not None:
                 val = present[val]
-            per_chunk = [
-                val[np.searchsorted(val, a) : np.searchsorted(val, b)] - a
-                for a, b in zip(offsets[:-1], offsets[1:], strict=True)
-            ]
-            self.chunks.transform(_chunk_split, val=per_chunk, per_chunk=("val",))
+            self.chunks.transform(
+                _chunk_split, val=self._by_chunk(val), per_chunk=("val",)
+            )
             self.n_train = n_train
         sums = self.chunks.map(_chunk_weight_sums)
         self._S_train = float(sum(p[0] for p in sums))
         self._S_val = float(sum(p[1] for p in sums))
         if fraction is not None and not (self._S_train > 0 and self._S_val > 0):
             raise ValueError(ZERO_WEIGHT_PART)
+
+    def _by_chunk(self, rows):
+        """Sorted global ``rows`` as one array of local rows per chunk."""
+        edges = np.searchsorted(rows, self.offsets)
+        return [
+            rows[a:b] - offset
+            for a, b, offset in zip(
+                edges[:-1], edges[1:], self.offsets[:-1], strict=True
+            )
+        ]
 
     def map_train(self, func, **kwargs):
         return self.chunks.map(_chunk_apply, train_func=func, kwargs=kwargs)
@@ -156,12 +163,9 @@ class DaskSource:
         return float((trainer.validation_sum() / self._S_val).mean())
 
     def sample(self, rows):
-        offsets = self.offsets
-        per_chunk = [
-            rows[np.searchsorted(rows, a) : np.searchsorted(rows, b)] - a
-            for a, b in zip(offsets[:-1], offsets[1:], strict=True)
-        ]
-        parts = self.chunks.map(_chunk_sample, rows=per_chunk, per_chunk=("rows",))
+        parts = self.chunks.map(
+            _chunk_sample, rows=self._by_chunk(rows), per_chunk=("rows",)
+        )
         X = np.concatenate([p[0] for p in parts])
         T = np.concatenate([p[1] for p in parts])
         s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
