@@ -17,12 +17,14 @@ at the price of small steps when the features are badly scaled.
 # %%
 # Raw features on very different scales
 # -------------------------------------
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import make_regression
 from sklearn.preprocessing import StandardScaler
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning
 
 X, y = make_regression(n_samples=300, n_features=4, noise=10.0, random_state=0)
 X_raw = X * [10.0, 3.0, 1.0, 0.3]  # columns in their own units, unscaled
@@ -31,13 +33,18 @@ X_std = StandardScaler().fit_transform(X_raw)
 # %%
 # Fixed rates against ``"auto"``
 # ------------------------------
-# Every fit starts from the same random weights (``random_state=0``).
+# Every fit starts from the same random weights (``random_state=0``). A fit
+# whose loss rose warns with a :class:`~sk_sigmoid_neuron.TrainingWarning`
+# (see :ref:`diagnostics`); the warnings are caught and printed here.
 curves = {}
 for name, Xi in (("raw", X_raw), ("standardised", X_std)):
     for learnrate in (0.5, 5.0, "auto"):
-        model = SigmoidNeuronRegressor(
-            learnrate=learnrate, epochs=300, random_state=0
-        ).fit(Xi, y)
+        model = SigmoidNeuronRegressor(learnrate=learnrate, epochs=300, random_state=0)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", TrainingWarning)
+            model.fit(Xi, y)
+        for warning in caught:
+            print(f"{name} learnrate={learnrate}: TrainingWarning: {warning.message}")
         curves[name, learnrate] = (model.loss_curve_, model.learnrate_)
         curve = np.array(model.loss_curve_)
         # an increase beyond the rounding of the mean loss itself

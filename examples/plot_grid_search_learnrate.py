@@ -15,7 +15,13 @@ epochs, and plots the cross-validated R2 against the learning rate.
 # ----------
 # The scaler sits in the pipeline, so each fold standardises with its own
 # training part. The grid spans four orders of magnitude, evenly on a log
-# scale.
+# scale. (Without a ``learnrate`` the neuron would take its default,
+# ``"auto"``, a step computed from the data; here the rate is what is
+# searched.) The largest rates make the loss oscillate, and each such fit
+# says so with a :class:`~sk_sigmoid_neuron.TrainingWarning`; the search is
+# meant to try them, so the warnings are recorded and summed up below.
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_diabetes
@@ -23,19 +29,24 @@ from sklearn.model_selection import GridSearchCV, KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning
 
 X, y = load_diabetes(return_X_y=True)
 model = make_pipeline(
     StandardScaler(), SigmoidNeuronRegressor(epochs=300, random_state=0)
 )
-learnrates = np.logspace(-2, 2, 17)
+learnrates = np.logspace(-2, 2, 17).tolist()  # floats, printed plainly
 search = GridSearchCV(
     model,
     {"sigmoidneuronregressor__learnrate": learnrates},
     cv=KFold(5, shuffle=True, random_state=0),
     return_train_score=True,
-).fit(X, y)
+)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always", TrainingWarning)
+    search.fit(X, y)
+print(f"{len(caught)} of the {5 * len(learnrates)} fits warned, for example:")
+print(f"  TrainingWarning: {caught[0].message}")
 
 best = search.best_params_["sigmoidneuronregressor__learnrate"]
 print(f"best learnrate: {best:.3g}, cross-validated R2 {search.best_score_:.3f}")

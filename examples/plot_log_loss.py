@@ -20,11 +20,13 @@ from the same badly saturated start, each with its own safe step
 # %%
 # Proportions around a sigmoid mean
 # ---------------------------------
+import warnings
+
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy.special import expit
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning
 
 rng = np.random.RandomState(0)
 x = rng.uniform(-3, 3, size=400)
@@ -37,16 +39,25 @@ X = x[:, None]
 # ----------------------------------
 # The start predicts nearly 1 on the left and nearly 0 on the right, the
 # opposite of the data. ``store_path=True`` keeps the weights of every epoch.
+# The squared error's fit ends still saturated, and says so with a
+# :class:`~sk_sigmoid_neuron.TrainingWarning` (caught and printed here; see
+# :ref:`diagnostics`). Its advice to standardise X does not apply to this
+# start, which is saturated on purpose: the log loss is the cure.
 start = dict(coef_init=[-8.0], intercept_init=5.0)
 models = {}
 for loss in ("squared_error", "log_loss"):
-    models[loss] = SigmoidNeuronRegressor(
+    model = SigmoidNeuronRegressor(
         learnrate="auto",
         epochs=1000,
         loss=loss,
         target_scaling=None,  # y is already a proportion
         store_path=True,
-    ).fit(X, y, **start)
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrainingWarning)
+        models[loss] = model.fit(X, y, **start)
+    for warning in caught:
+        print(f"{loss}: TrainingWarning: {warning.message}")
     print(
         f"{loss:>13}: step {models[loss].learnrate_:.3g}, "
         f"w = {models[loss].coef_[0]:.3f}, b = {models[loss].intercept_:.3f}"

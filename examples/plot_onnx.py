@@ -32,7 +32,7 @@ from sk_sigmoid_neuron import SigmoidNeuronRegressor
 X, y = load_diabetes(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 model = make_pipeline(
-    StandardScaler(), SigmoidNeuronRegressor(learnrate=5.0, epochs=500, random_state=0)
+    StandardScaler(), SigmoidNeuronRegressor(epochs=500, random_state=0)
 )
 model.fit(X_train, y_train)
 print(f"R2 on the test set: {model.score(X_test, y_test):.3f}")

@@ -35,9 +35,7 @@ X = x.reshape(-1, 1)
 # ``target_scaling=None`` takes ``y`` as the neuron's targets unchanged and
 # checks that every one lies in [0, 1]. (The default ``"minmax"`` would
 # instead stretch the smallest and largest observed share to 0 and 1.)
-neuron = SigmoidNeuronRegressor(
-    learnrate=5.0, epochs=1000, target_scaling=None, random_state=0
-).fit(X, share)
+neuron = SigmoidNeuronRegressor(target_scaling=None, random_state=0).fit(X, share)
 linear = LinearRegression().fit(X, share)
 
 for name, model in [("sigmoid neuron", neuron), ("LinearRegression", linear)]:

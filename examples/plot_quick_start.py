@@ -13,8 +13,10 @@ its loss curve and its predictions.
 # Fit
 # ---
 # The neuron's steps are proportional to the features, so the pipeline
-# standardises them first. ``learnrate`` is the step size, ``epochs`` (1000 by
-# default) the number of steps.
+# standardises them first. ``learnrate`` is the step size: its default,
+# ``"auto"``, computes from the data a step that cannot diverge (about 1 to 10
+# on standardised features), stored in ``learnrate_``. ``epochs`` (1000 by
+# default) is the number of steps.
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression
@@ -28,14 +30,13 @@ from sk_sigmoid_neuron import LossCurveDisplay, SigmoidNeuronRegressor
 X, y = load_diabetes(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
 
-model = make_pipeline(
-    StandardScaler(), SigmoidNeuronRegressor(learnrate=5.0, random_state=0)
-)
+model = make_pipeline(StandardScaler(), SigmoidNeuronRegressor(random_state=0))
 model.fit(X_train, y_train)
 linear = make_pipeline(StandardScaler(), LinearRegression()).fit(X_train, y_train)
 
 print(f"held-out R2, sigmoid neuron:    {model.score(X_test, y_test):.3f}")
 print(f"held-out R2, LinearRegression:  {linear.score(X_test, y_test):.3f}")
+print(f"the step learnrate='auto' chose: learnrate_ = {model[-1].learnrate_:.3g}")
 
 # %%
 # The loss per epoch
@@ -45,7 +46,9 @@ print(f"held-out R2, LinearRegression:  {linear.score(X_test, y_test):.3f}")
 # :class:`~sk_sigmoid_neuron.LossCurveDisplay` draws it; it finds the neuron
 # inside the pipeline.
 fig, ax = plt.subplots(layout="constrained")
-LossCurveDisplay.from_estimator(model, ax=ax, name="learnrate=5")
+LossCurveDisplay.from_estimator(
+    model, ax=ax, name=f"learnrate='auto' (step {model[-1].learnrate_:.2g})"
+)
 ax.set_yscale("log")
 ax.set_title("Training loss of the sigmoid neuron")
 

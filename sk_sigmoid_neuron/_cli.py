@@ -42,12 +42,10 @@ def demo(out=sys.stdout):
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, random_state=0
     )
+    neuron = SigmoidNeuronRegressor(random_state=0)  # learnrate="auto"
     rows = []
     for name, model in [
-        (
-            "SigmoidNeuronRegressor",
-            SigmoidNeuronRegressor(learnrate=5.0, epochs=1000, random_state=0),
-        ),
+        ("SigmoidNeuronRegressor", neuron),
         ("LinearRegression", LinearRegression()),
     ]:
         pipe = make_pipeline(StandardScaler(), model)
@@ -59,8 +57,9 @@ def demo(out=sys.stdout):
     print(
         f"Diabetes data (scikit-learn): {len(X_train)} training and "
         f"{len(X_test)} held-out records, {X.shape[1]} features, "
-        "StandardScaler in a pipeline; SigmoidNeuronRegressor(learnrate=5.0, "
-        "epochs=1000, random_state=0).",
+        "StandardScaler in a pipeline; SigmoidNeuronRegressor(random_state=0), "
+        f"whose default learnrate='auto' chose the step learnrate_="
+        f"{neuron.learnrate_:.3g}.",
         file=out,
     )
     print(f"{'model':<24}{'held-out R2':>12}{'epochs':>8}{'fit time':>11}", file=out)

@@ -87,6 +87,9 @@ def test_no_subcommand_runs_the_demo():
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Diabetes data (scikit-learn): 331 training and 111")
+    # the default learnrate="auto", and the step it chose
+    neuron = SigmoidNeuronRegressor(random_state=0)
+    assert "learnrate='auto'" in lines[0]
     assert lines[1].split() == ["model", "held-out", "R2", "epochs", "fit", "time"]
     # the held-out R2 of both models, computed here
     X, y = load_diabetes(return_X_y=True)
@@ -94,11 +97,7 @@ def test_no_subcommand_runs_the_demo():
         X, y, test_size=0.25, random_state=0
     )
     for line, model, epochs in [
-        (
-            lines[2],
-            SigmoidNeuronRegressor(learnrate=5.0, epochs=1000, random_state=0),
-            "1000",
-        ),
+        (lines[2], neuron, "1000"),
         (lines[3], LinearRegression(), "-"),
     ]:
         pipe = make_pipeline(StandardScaler(), model).fit(X_train, y_train)
@@ -106,6 +105,7 @@ def test_no_subcommand_runs_the_demo():
         assert name == type(model).__name__
         assert r2 == f"{pipe.score(X_test, y_test):.4f}"
         assert shown_epochs == epochs
+    assert lines[0].endswith(f"learnrate_={neuron.learnrate_:.3g}.")
     assert len(lines) == 4
 
 

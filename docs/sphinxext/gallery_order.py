@@ -8,6 +8,7 @@ TOUR = [
     "plot_seed_worked_example.py",
     "plot_learning_rates.py",
     "plot_grid_search_learnrate.py",
+    "plot_training_diagnostics.py",
     "plot_proportions.py",
     "plot_early_stopping.py",
     "plot_partial_fit_stream.py",
