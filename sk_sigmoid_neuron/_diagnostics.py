@@ -48,6 +48,12 @@ class TrainingWarning(ConvergenceWarning):
     ``warnings.simplefilter("ignore", ConvergenceWarning)`` covers it)."""
 
 
+def shown(value):
+    """A parameter's value as the user wrote it (``5.0``, ``'auto'``), also for
+    a numpy scalar (whose repr is ``np.float64(5.0)``)."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def divergence_error(learnrate, alpha, at, loss=None, start=None):
     """The ValueError of a diverging fit (``at``: " at epoch k" or "")."""
     what = "The weights became non-finite"
@@ -60,7 +66,7 @@ def divergence_error(learnrate, alpha, at, loss=None, start=None):
         else ""
     )
     return ValueError(
-        f"{what}{at}: learnrate={learnrate!r} is too large for this data. Use a "
+        f"{what}{at}: learnrate={shown(learnrate)} is too large for this data. Use a "
         "smaller learnrate (or learnrate='auto', a step that cannot diverge), "
         "or scale X (for example with sklearn.preprocessing.StandardScaler)."
         f"{penalty} The previous model is unchanged."
@@ -148,7 +154,7 @@ def report(sample, start, end, curve_of_fit, *, settings, best_epoch=None):
             messages.append(
                 f"The training loss rose from {curve[lowest]:.4g} (epoch "
                 f"{lowest + 1}) to {last:.4g} (epoch {len(curve)}), having started "
-                f"at {first:.4g}: learnrate={learnrate!r} is too large for this "
+                f"at {first:.4g}: learnrate={shown(learnrate)} is too large for this "
                 "data. Use learnrate='auto' (a step that cannot diverge) or a "
                 "smaller learnrate, or choose it with SigmoidNeuronRegressorCV."
                 f"{restored}"
@@ -168,7 +174,7 @@ def report(sample, start, end, curve_of_fit, *, settings, best_epoch=None):
                 f"The predictions collapsed to (nearly) one value ({value:.4g} "
                 f"on the scale of the targets in [0, 1], spread {y_spread[j]:.2g}) "
                 f"while the targets spread by {t_spread[j]:.2g}: the weights "
-                f"do not use X. Check alpha={settings.alpha!r} (a large penalty "
+                f"do not use X. Check alpha={shown(settings.alpha)} (a large penalty "
                 "pulls the weights to 0), learnrate and epochs, and standardise X."
             )
     for message in messages:
