@@ -1,6 +1,7 @@
 """SigmoidNeuronRegressorCV: the learnrate x epochs search in one pass per fold."""
 
 import warnings
+from functools import partial
 from inspect import signature
 from numbers import Integral, Number, Real
 from traceback import format_exc
@@ -11,14 +12,15 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring, get_scorer_names, r2_score
 from sklearn.model_selection import check_cv
+from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from . import _callbacks, _diagnostics, _kernels, _scaling
+from . import _array_api, _callbacks, _diagnostics, _kernels, _namespace, _scaling
 from ._descent import start
 from ._sigmoid_neuron import SigmoidNeuronRegressor, _unchanged_on_error
-from ._validation import given_weights, validate_training_data
+from ._validation import given_weights, validate_array_data, validate_training_data
 
 # parameters passed on, unchanged, to every SigmoidNeuronRegressor the search fits
 _CORE_PARAMS = ("fit_intercept", "target_scaling", "loss", "alpha", "random_state")
@@ -40,7 +42,9 @@ class SigmoidNeuronRegressorCV(
     is scored there. The best ``(learnrate, epochs)`` by mean score, ties going
     to the first candidate in the order of
     ``ParameterGrid({"learnrate": learnrates, "epochs": epochs})``, is then
-    refitted on all the data.
+    refitted on all the data. It searches the rule (``solver="gd"``, the
+    solver with a learning rate); ``SigmoidNeuronRegressor(solver="lbfgs")``
+    reaches the optimum without a search.
 
     With scikit-learn >= 1.9, ``set_callbacks`` attaches ``sklearn.callback``
     callbacks (such as ``ProgressBar``), with the task tree of ``GridSearchCV``:
@@ -284,9 +288,7 @@ class SigmoidNeuronRegressorCV(
         with _unchanged_on_error(self):
             learnrates, epoch_counts = self._check_grid()
             core = clone(SigmoidNeuronRegressor(**self._core_params()))
-            Xv, Y, sw, y_ndim, exponent = validate_training_data(
-                self, X, y, sample_weight, reset=True
-            )
+            Xv, Y, sw, y_ndim, exponent = _validate(self, X, y, sample_weight)
             y_split = Y[:, 0] if y_ndim == 1 else Y
             task.begin(Xv, y_split, given_weights(sw, exponent))
             # the core's errors, before any fold
@@ -349,6 +351,7 @@ class SigmoidNeuronRegressorCV(
             Predictions in the units of ``y``.
         """
         check_is_fitted(self)
+        check_same_namespace(X, self, attribute="coef_", method="predict")
         return self.best_estimator_.predict(X)
 
     @property
@@ -366,6 +369,8 @@ class SigmoidNeuronRegressorCV(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
+        # the bank trains in X's namespace under array_api_dispatch
+        tags.array_api_support = True
         return tags
 
     # -- helpers -----------------------------------------------------------
@@ -562,7 +567,17 @@ def _fold_scores(
         if train.dtype == bool:  # a mask, from a hand-made iterable of splits
             train = np.flatnonzero(train)
         train = train[sw[train] > 0]
-    X_tr, Y_tr = X[train], Y[train]
+    # X of an array-API namespace stays there (on its device); the targets,
+    # the weights and the splits are numpy, moved to X's device where the
+    # bank and the scores meet X
+    namespace = _namespace.namespace_of(X)
+    if namespace is None:
+        dtype, to_x, predict_unit = X.dtype, _same, _kernels.predict_unit
+    else:
+        dtype = _namespace.numpy_dtype(namespace[0], X.dtype)
+        to_x = partial(_namespace.to_namespace, xp=namespace[0], device=namespace[1])
+        predict_unit = _array_api.predict_unit
+    X_tr, Y_tr = _namespace.take_rows(X, train), Y[train]
     sw_tr = None if sw is None else sw[train]
     if sw_tr is not None and not sw_tr.sum() > 0:
         raise ValueError(
@@ -576,11 +591,11 @@ def _fold_scores(
         epochs_tasks = task.epochs()
     # what SigmoidNeuronRegressor.fit does on this training part
     lo, hi = _scaling.learn_target_range(Y_tr, sw_tr, core.target_scaling)
-    T = _scaling.to_unit(Y_tr, lo, hi, X.dtype)
+    T = _scaling.to_unit(Y_tr, lo, hi, dtype)
     coef, intercept, _ = start(
         n_features=X.shape[1],
         n_outputs=Y.shape[1],
-        dtype=X.dtype,
+        dtype=dtype,
         random_state=core.random_state,
     )
 
@@ -590,17 +605,15 @@ def _fold_scores(
     # array is half the cost of broadcasting one column in the kernel
     T_bank = np.tile(T, (1, n_lr))
     lo_bank, hi_bank = np.tile(lo, n_lr), np.tile(hi, n_lr)
-    X_val, Y_val = X[test], Y[test]
-    y_val = Y_val[:, 0] if y_ndim == 1 else Y_val
-    score_kw = {"sample_weight": sw[test]} if weigh_scores else {}
-    if scorer is None and (
-        len(Y_val) < 2 or (weigh_scores and not score_kw["sample_weight"].sum() > 0)
-    ):
+    X_val, Y_val = _namespace.take_rows(X, test), Y[test]
+    y_val = to_x(Y_val[:, 0] if y_ndim == 1 else Y_val)
+    score_kw = {"sample_weight": to_x(sw[test])} if weigh_scores else {}
+    if scorer is None and (len(Y_val) < 2 or (weigh_scores and not sw[test].sum() > 0)):
         # the bank's R2 is undefined here (NaN for one record) or fails (no
         # weight): score candidate by candidate, as GridSearchCV's R2 would
         scorer = check_scoring(core)
     if scorer is None:
-        y_val_bank = np.tile(Y_val, (1, n_lr))
+        y_val_bank = to_x(np.tile(Y_val, (1, n_lr)))
     else:
         params = core.get_params()
         curve = np.empty((checkpoints[-1], n_lr))  # loss curves, as loss_curve_
@@ -613,16 +626,16 @@ def _fold_scores(
     # the checkpoints' predictions and scores too run on one BLAS thread: after
     # a product on two, OpenBLAS's worker spins for about 0.1 s, on a core
     # that the bank's own threads need (the bank then takes 1.8x as long)
+    bank = dict(fit_intercept=core.fit_intercept, loss=core.loss, alpha=core.alpha)
     with np.errstate(over="ignore", invalid="ignore"):
-        kernel = _kernels.make_kernel(
-            X_tr,
-            T_bank,
-            sw_tr,
-            np.repeat(learnrates, m),
-            fit_intercept=core.fit_intercept,
-            loss=core.loss,
-            alpha=core.alpha,
-        )
+        if namespace is None:
+            kernel = _kernels.make_kernel(
+                X_tr, T_bank, sw_tr, np.repeat(learnrates, m), **bank
+            )
+        else:  # the bank as one matrix product per epoch, on X's device
+            kernel = _array_api.ArrayKernel(
+                X_tr, to_x(T_bank), to_x(sw_tr), np.repeat(learnrates, m), **bank
+            )
     with _kernels.one_blas_thread(), kernel as kern:
         kern.set_params(np.tile(coef, (n_lr, 1)), np.tile(intercept, n_lr))
         for c, epochs in enumerate(checkpoints):
@@ -652,11 +665,10 @@ def _fold_scores(
             coef_k, intercept_k = kern.get_params()
             with np.errstate(all="ignore"):
                 y_pred = _scaling.from_unit(
-                    _kernels.predict_unit(X_val, coef_k, intercept_k),
-                    lo_bank,
-                    hi_bank,
+                    predict_unit(X_val, coef_k, intercept_k), lo_bank, hi_bank
                 )
-            y_pred[:, np.repeat(bad, m)] = 0.0  # placeholders, scored error_score
+            if bad.any():  # placeholders, scored error_score
+                y_pred = _zero_columns(y_pred, np.repeat(bad, m))
             if scorer is None:
                 # R2 of every neuron in one call; a candidate's score is the
                 # uniform average over its outputs, as in SigmoidNeuronRegressor.score
@@ -664,7 +676,7 @@ def _fold_scores(
                     r2 = r2_score(
                         y_val_bank, y_pred, multioutput="raw_values", **score_kw
                     )
-                scores[c] = r2.reshape(n_lr, m).mean(axis=1)
+                scores[c] = _namespace.to_numpy(r2).reshape(n_lr, m).mean(axis=1)
             else:
                 curve[done - len(losses) : done] = losses.reshape(-1, n_lr, m).mean(
                     axis=2
@@ -691,6 +703,35 @@ def _fold_scores(
     if task is not None:
         task.end()
     return scores, failed
+
+
+def _validate(estimator, X, y, sample_weight):
+    """``(X, Y, s, y_ndim, exponent)`` of ``validate_training_data``; X of an
+    array-API namespace stays there, Y and s are numpy (host) copies."""
+    namespace = _namespace.namespace_of(X)
+    if namespace is None:
+        return validate_training_data(estimator, X, y, sample_weight, reset=True)
+    xp, device = namespace
+    X, Y, s, y_ndim, exponent = validate_array_data(
+        estimator, X, y, sample_weight, reset=True, xp=xp, device=device
+    )
+    Y = np.array(_namespace.to_numpy(Y), dtype=np.float64)
+    s = None if s is None else np.array(_namespace.to_numpy(s))
+    return X, Y, s, y_ndim, exponent
+
+
+def _same(a):
+    return a
+
+
+def _zero_columns(y_pred, columns):
+    """``y_pred`` with the ``columns`` (a boolean mask) set to 0."""
+    if isinstance(y_pred, np.ndarray):
+        y_pred[:, columns] = 0.0
+        return y_pred
+    xp, _, device = get_namespace_and_device(y_pred)
+    mask = xp.asarray(columns, device=device)
+    return xp.where(mask, xp.zeros_like(y_pred[:1, ...]), y_pred)
 
 
 def _run(kern, n_epochs, epochs_tasks):

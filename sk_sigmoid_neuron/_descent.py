@@ -23,7 +23,11 @@ compute on its records; the descent only asks it:
     a context manager whose object runs epochs of the rule on the training
     records: ``run(n_epochs)`` returns the loss at the start of each epoch,
     ``(n_epochs, n_neurons)``; ``coef_aug`` holds the weights (intercept
-    last); ``get_params()`` copies them out;
+    last); ``set_params(coef, intercept)`` sets them and ``get_params()``
+    copies them out; ``sums()`` returns ``(Σ sδx, Σ sδ, Σ sℓ)`` at the
+    current weights, float64, without stepping (one pass over the records,
+    as an epoch: the objective and gradient of ``solver="lbfgs"``, see
+    ``_lbfgs``); ``weight_sum`` is ``Σ s`` over the training records;
 ``validation_loss(trainer, loss)``
     the mean loss (over neurons) of the validation part at the trainer's
     current weights;
@@ -41,7 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection._split import _validate_shuffle_split
 from sklearn.utils import check_random_state
 
-from . import _diagnostics, _stepsize
+from . import _diagnostics, _lbfgs, _stepsize
 from ._validation import check_init, check_n_outputs, check_weights_fit
 
 # A change of the loss below eps ** NOISE_POWER times it (eps: X's dtype's
@@ -60,7 +64,7 @@ class Outcome(NamedTuple):
     curve: list  # the loss curve, continued
     validation_curve: list | None
     path: list | None  # (coef, intercept) after each epoch, with store_path
-    learnrate: float  # the step used (learnrate_)
+    learnrate: float | None  # the step used (learnrate_; None for L-BFGS)
 
 
 def start(
@@ -111,24 +115,36 @@ def start(
 def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=None):
     """Train from ``(coef, intercept)``, continuing the loss curve ``curve``.
 
-    ``settings`` is the estimator, whose parameters are read (``learnrate``,
-    ``epochs``, ``tol``, ``n_iter_no_change``, ``early_stopping``,
-    ``validation_fraction``, ``random_state``, ``verbose``, ``store_path``,
-    ``loss``, ``alpha``, ``fit_intercept``). ``partial`` runs one epoch, as
-    ``partial_fit`` does (no stopping rule, no early stopping, no printing,
-    no diagnostics). ``epochs``, an ``_callbacks.EpochTasks``, reports each
-    epoch to the callbacks and stops the loop when one of them asks to.
+    ``settings`` is the estimator, whose parameters are read (``solver``,
+    ``learnrate``, ``epochs``, ``tol``, ``n_iter_no_change``,
+    ``early_stopping``, ``validation_fraction``, ``random_state``,
+    ``verbose``, ``store_path``, ``loss``, ``alpha``, ``fit_intercept``).
+    ``partial`` runs one epoch of the rule, as ``partial_fit`` does whatever
+    the solver (no stopping rule, no early stopping, no printing, no
+    diagnostics). With ``solver="lbfgs"`` a fit minimises the same objective
+    with L-BFGS (``_lbfgs``): ``epochs`` caps its iterations, each an
+    "epoch" of the loss curve, the path and the callbacks. ``epochs``, an
+    ``_callbacks.EpochTasks``, reports each epoch to the callbacks and stops
+    the loop when one of them asks to.
 
     Raises a ValueError, and changes nothing, if the weights become
     non-finite or the loss explodes; warns (``_diagnostics.TrainingWarning``)
     when a finished fit went wrong.
     """
     n_epochs = 1 if partial else settings.epochs
+    lbfgs = getattr(settings, "solver", "gd") == "lbfgs" and not partial
+    if lbfgs and settings.early_stopping:
+        raise ValueError(
+            "early_stopping=True needs solver='gd': L-BFGS minimises the training "
+            "loss and has no epochs of the rule to stop early. Use solver='gd' "
+            "with early_stopping, or solver='lbfgs' with early_stopping=False "
+            "(and alpha to regularise)."
+        )
     early = settings.early_stopping and not partial
     stopping = not partial and (settings.tol is not None or early)
     verbose = settings.verbose if not partial else 0
     source.split(settings.validation_fraction if early else None, settings.random_state)
-    learnrate = _learnrate(source, settings)
+    learnrate = None if lbfgs else _learnrate(source, settings)
     path = [] if settings.store_path else None
     options = dict(
         loss=settings.loss, alpha=settings.alpha, fit_intercept=settings.fit_intercept
@@ -145,8 +161,20 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
         sample = source.sample(_diagnostics.sample_rows(source.n_samples))
     begin = (coef.copy(), intercept.copy())
     best_epoch = None
-    with source.trainer(coef, intercept, learnrate, **options) as trainer:
-        if not (stopping or verbose or path is not None or epochs is not None):
+    val_curve = None
+    # L-BFGS never steps: any learnrate builds its trainer
+    with source.trainer(coef, intercept, learnrate or 1.0, **options) as trainer:
+        if lbfgs:
+            coef, intercept, *_ = _lbfgs.minimize(
+                trainer,
+                curve,
+                max_iter=n_epochs,
+                tol=settings.tol,
+                verbose=verbose,
+                path=path,
+                epochs=epochs,
+            )
+        elif not (stopping or verbose or path is not None or epochs is not None):
             losses = trainer.run(n_epochs)
             diverged(losses, trainer.coef_aug, losses[0].max(), epoch=None)
             curve += losses.mean(axis=1).tolist()
@@ -220,9 +248,7 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
             settings=settings,
             best_epoch=best_epoch,
         )
-    if stopping or verbose or path is not None or epochs is not None:
-        return Outcome(coef, intercept, curve, val_curve, path, learnrate)
-    return Outcome(coef, intercept, curve, None, None, learnrate)
+    return Outcome(coef, intercept, curve, val_curve, path, learnrate)
 
 
 def validation_positions(n_present, fraction, random_state):

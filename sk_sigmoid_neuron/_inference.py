@@ -48,6 +48,7 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
 from ._loss import get_loss
+from ._namespace import host_blocks
 from ._stepsize import weighted_gram
 
 # The widest (n_features + 1) for which the (n_features + 1)² matrices are formed.
@@ -223,8 +224,14 @@ def standard_errors(cov):
 def predict_std(X, coef, intercept, cov, lo, hi):
     """Delta-method standard error of the predicted mean, (n_samples, n_neurons).
 
-    In the units of ``y``; float64; one block of rows at a time.
+    In the units of ``y``; float64; one block of rows at a time (X of an
+    array-API namespace: numpy copies of its blocks, a numpy result).
     """
+    if not isinstance(X, np.ndarray) and not sparse.issparse(X):
+        parts = [
+            predict_std(Xb, coef, intercept, cov, lo, hi) for (Xb,) in host_blocks(X)
+        ]
+        return np.concatenate(parts)
     n, d = X.shape
     coef = np.asarray(coef, dtype=np.float64)
     out = np.empty((n, coef.shape[0]))

@@ -42,8 +42,9 @@ class SquaredError:
     curvature = float(_Y_STAR**2 * (1 - _Y_STAR) * (2 - 3 * _Y_STAR))
 
     @staticmethod
-    def value(t, y, h):
-        """Per-record loss (``h`` unused: the squared error needs ŷ only)."""
+    def value(t, y, h, xp=None):
+        """Per-record loss (``h`` unused: the squared error needs ŷ only; its
+        operators work in any namespace ``xp``)."""
         e = t - y
         return 0.5 * (e * e)
 
@@ -88,9 +89,12 @@ class LogLoss:
     curvature = 0.25  # ℓ'' = ŷ (1 - ŷ) <= 1/4
 
     @staticmethod
-    def value(t, y, h):
-        """Per-record loss, from ``h`` (never log(0))."""
-        return np.logaddexp(0, h) - t * h
+    def value(t, y, h, xp=None):
+        """Per-record loss, from ``h`` (never log(0)); ``xp``: the array-API
+        namespace of arrays that are not numpy's."""
+        if xp is None:
+            return np.logaddexp(0, h) - t * h
+        return xp.logaddexp(xp.zeros_like(h), h) - t * h
 
     @staticmethod
     def value_into(t, y, h, out, tmp=None):
@@ -127,4 +131,3 @@ def get_loss(name):
         raise ValueError(
             f"loss must be one of {sorted(LOSSES)}, got {name!r}."
         ) from None
-

@@ -1,6 +1,7 @@
 """Predictions in the user's units, the same for every data source."""
 
 import numpy as np
+from scipy import sparse
 
 from . import _kernels, _scaling
 
@@ -16,6 +17,11 @@ def weights_for(dtype, coef, intercept):
 
 def predict_mean(X, coef, intercept, lo, hi):
     """``lo + σ(X wᵀ + b) (hi - lo)``, (n_samples, n_outputs), for validated X
-    (a block of rows, or all of them), also where ``X w`` overflows."""
+    (a block of rows, or all of them), also where ``X w`` overflows; in X's
+    namespace and on its device for X of an array-API namespace."""
+    if not isinstance(X, np.ndarray) and not sparse.issparse(X):
+        from ._array_api import predict_mean as predict_mean_array
+
+        return predict_mean_array(X, coef, intercept, lo, hi)
     y_unit = _kernels.predict_unit(X, *weights_for(X.dtype, coef, intercept))
     return _scaling.from_unit(y_unit, lo, hi)

@@ -1,6 +1,9 @@
 """Target scaling: the user's ``y`` to the sigmoid's range [0, 1] and back."""
 
 import numpy as np
+from sklearn.utils._array_api import get_namespace_and_device
+
+from ._namespace import float_dtypes, numpy_dtype, to_namespace
 
 # Rows per block of the float64 work in to_unit.
 BLOCK_ROWS = 1 << 16
@@ -124,15 +127,42 @@ def to_unit(y, lo, hi, dtype):
 
 
 def from_unit(y_unit, lo, hi):
-    """Predictions in the user's units: ``lo + ŷ (hi - lo)``, in ŷ's dtype.
+    """Predictions in the user's units: ``lo + ŷ (hi - lo)``, in ŷ's dtype
+    and namespace (``lo``, ``hi``: numpy float64).
 
     float64 instead when the target range does not fit ŷ's dtype (float32
-    holds values up to 3.4e38), rather than infinite predictions.
+    holds values up to 3.4e38), rather than infinite predictions (on a device
+    without float64, such as MPS, they stay float32).
     """
-    dtype = y_unit.dtype
     span = hi - lo
     largest = max(np.abs(lo).max(), np.abs(hi).max(), span.max())
-    if largest > np.finfo(dtype).max:
-        dtype = np.float64
-        y_unit = y_unit.astype(dtype)
-    return y_unit * span.astype(dtype) + lo.astype(dtype)
+    if isinstance(y_unit, np.ndarray):
+        dtype = y_unit.dtype
+        if largest > np.finfo(dtype).max:
+            dtype = np.float64
+            y_unit = y_unit.astype(dtype)
+        return y_unit * span.astype(dtype) + lo.astype(dtype)
+    xp, _, device = get_namespace_and_device(y_unit)
+    if largest > np.finfo(numpy_dtype(xp, y_unit.dtype)).max:
+        y_unit = xp.astype(y_unit, float_dtypes(xp, device)[0])
+    dtype = y_unit.dtype
+    return y_unit * to_namespace(span, xp, device, dtype) + to_namespace(
+        lo, xp, device, dtype
+    )
+
+
+def to_unit_array(Y, lo, hi, dtype):
+    """:func:`to_unit` for ``Y`` of an array-API namespace (in its widest
+    float): the same operations, in one pass, in Y's namespace."""
+    xp, _, device = get_namespace_and_device(Y)
+    span = hi - lo
+    const = span == 0
+    scale = np.where(const, 1.0, span)
+    with np.errstate(over="ignore"):  # see to_unit
+        t = (Y - xp.asarray(lo, dtype=Y.dtype, device=device)) / xp.asarray(
+            scale, dtype=Y.dtype, device=device
+        )
+        if const.any():
+            t = xp.where(xp.asarray(const, device=device), 0.5, t)
+        t = xp.clip(t, 0.0, 1.0)
+    return xp.astype(t, dtype)

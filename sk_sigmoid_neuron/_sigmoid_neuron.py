@@ -6,10 +6,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _callbacks, _inference, _scaling
+from . import _callbacks, _inference, _namespace, _scaling
 from ._descent import descend, start
 from ._predict import predict_mean
 from ._source import is_dask_collection, make_source
@@ -54,10 +55,28 @@ class SigmoidNeuronRegressor(
         training loss: a step that cannot diverge, about 1 to 10 on
         standardised data. A float is used as given (the seed's rule uses
         0.5); see ``learnrate_`` and the :ref:`User Guide <extensions>`.
+        Ignored by ``solver="lbfgs"`` (``learnrate_`` is then None), but
+        not by :meth:`partial_fit`.
 
     epochs : int, default=1000
         The number of full-batch steps (the most, when ``tol`` or
-        ``early_stopping`` can stop earlier).
+        ``early_stopping`` can stop earlier). With ``solver="lbfgs"``, the
+        most iterations of L-BFGS (each one pass over the data, plus any
+        line-search retries); reaching it warns (``ConvergenceWarning``).
+
+    solver : {"gd", "lbfgs"}, default="gd"
+        ``"gd"`` trains by the documented rule, one step per epoch.
+        ``"lbfgs"`` minimises the same objective (either ``loss``, ``alpha``,
+        sample weights, target scaling) with
+        ``scipy.optimize.minimize(method="L-BFGS-B")``, each evaluation of
+        the loss and its gradient one pass over the data: the optimum and
+        its standard errors (``compute_inference``) in far fewer passes on
+        correlated features. It starts where ``"gd"`` would (``random_state``,
+        ``coef_init``, ``warm_start``), records each iteration in
+        ``loss_curve_`` (and ``coef_path_``), ignores ``learnrate`` and
+        ``n_iter_no_change``, and does not support ``early_stopping``
+        (a ValueError). :meth:`partial_fit` always takes one step of the
+        rule. See the :ref:`User Guide <solvers>`.
 
     fit_intercept : bool, default=True
         Whether to learn a bias :math:`b`. If False, :math:`b` stays at
@@ -91,14 +110,20 @@ class SigmoidNeuronRegressor(
         :meth:`staged_predict` needs.
 
     tol : float or None, default=None
-        None runs all ``epochs`` (the documented rule). A float stops when the
+        With ``solver="gd"``: None runs all ``epochs`` (the documented rule). A
+        float stops when the
         training loss (or the validation loss, with ``early_stopping``) has not
         improved on its best value by more than ``tol`` times that value (a
         relative tolerance) for ``n_iter_no_change`` epochs in a row;
         improvements within the loss's rounding never count. The loss is on
         targets scaled to [0, 1]: the squared error's typical values are 0.01
         to 0.05 (at most 0.5), the log loss's 0.1 to 0.7; ``tol=1e-4`` stops
-        when an epoch gains less than 0.01% of it.
+        when an epoch gains less than 0.01% of it. With ``solver="lbfgs"``:
+        L-BFGS stops when the largest absolute component of the gradient of
+        the objective (the mean loss plus the penalty, summed over outputs)
+        is at most ``tol`` (scipy's ``gtol``), or when the loss no longer
+        decreases beyond its rounding; None means ``1e-10``, which reaches
+        the optimum to about 1e-6 in the coefficients on standardised data.
 
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping (see ``tol``).
@@ -135,11 +160,13 @@ class SigmoidNeuronRegressor(
 
     n_iter_ : int
         Epochs run (counting earlier fits with ``warm_start`` and
-        :meth:`partial_fit` calls).
+        :meth:`partial_fit` calls); with ``solver="lbfgs"``, iterations of
+        L-BFGS.
 
     loss_curve_ : list of float
         ``loss_curve_[k]`` is the training loss (in the scaled target space,
-        averaged over outputs) at the weights epoch ``k`` started from.
+        averaged over outputs) at the weights epoch ``k`` (with
+        ``solver="lbfgs"``: iteration ``k``) started from.
 
     validation_loss_curve_ : list of float or None
         With ``early_stopping``, the validation loss after each epoch; None
@@ -212,6 +239,7 @@ class SigmoidNeuronRegressor(
             StrOptions({"auto"}),
         ],
         "epochs": [Interval(Integral, 1, None, closed="left")],
+        "solver": [StrOptions({"gd", "lbfgs"})],
         "fit_intercept": ["boolean"],
         "target_scaling": [StrOptions({"minmax"}), None, tuple],
         "loss": [StrOptions({"squared_error", "log_loss"})],
@@ -232,6 +260,7 @@ class SigmoidNeuronRegressor(
         learnrate="auto",
         epochs=1000,
         *,
+        solver="gd",
         fit_intercept=True,
         target_scaling="minmax",
         loss="squared_error",
@@ -248,6 +277,7 @@ class SigmoidNeuronRegressor(
     ):
         self.learnrate = learnrate
         self.epochs = epochs
+        self.solver = solver
         self.fit_intercept = fit_intercept
         self.target_scaling = target_scaling
         self.loss = loss
@@ -300,7 +330,8 @@ class SigmoidNeuronRegressor(
     def partial_fit(self, X, y, sample_weight=None):
         """One step of the delta rule on the batch ``(X, y)``.
 
-        A stream of batches is mini-batch gradient descent. The first call
+        A stream of batches is mini-batch gradient descent, whatever
+        ``solver`` says (L-BFGS needs the whole data set). The first call
         starts as :meth:`fit` would (and, with ``target_scaling="minmax"``,
         fixes the target range from this batch); later calls continue.
         ``tol`` and ``early_stopping`` do not apply. With
@@ -399,6 +430,7 @@ class SigmoidNeuronRegressor(
                 self.validation_loss_curve_ = out.validation_curve
             self._set_path(out.path, y_ndim, continued)
             self._set_inference(source if inference else None, y_ndim)
+            self._move_fitted(getattr(source, "namespace", None))
             task.end()
         return self
 
@@ -436,18 +468,19 @@ class SigmoidNeuronRegressor(
         lo, hi = self._target_bounds()
         cov = None
         if return_std:
-            cov = self.coef_cov_.reshape(-1, *self.coef_cov_.shape[-2:])
+            cov = _namespace.to_numpy(self.coef_cov_)
+            cov = cov.reshape(-1, *cov.shape[-2:])
         if is_dask_collection(X):
             from ._dask import predict
 
             out = predict(self, X, coef, intercept, lo, hi, cov)
         else:
-            X = validate_data(self, X, reset=False, accept_sparse=SPARSE, dtype=DTYPES)
+            X = self._validate_predict(X, "predict")
             y_pred = predict_mean(X, coef, intercept, lo, hi)
             out = (y_pred,)
             if return_std:
                 y_std = _inference.predict_std(X, coef, intercept, cov, lo, hi)
-                out += (y_std.astype(y_pred.dtype, copy=False),)
+                out += (_namespace.like(y_std, y_pred),)
         if self.coef_.ndim == 1:
             out = tuple(a[:, 0] for a in out)
         return out if return_std else out[0]
@@ -475,10 +508,12 @@ class SigmoidNeuronRegressor(
                 "staged_predict needs the weights after each epoch, which are kept "
                 "only with store_path=True; refit with store_path=True."
             )
-        X = validate_data(self, X, reset=False, accept_sparse=SPARSE, dtype=DTYPES)
+        X = self._validate_predict(X, "staged_predict")
         lo, hi = self._target_bounds()
         n_outputs = self.n_outputs_
-        for coef, intercept in zip(self.coef_path_, self.intercept_path_, strict=True):
+        coef_path = _namespace.to_numpy(self.coef_path_)
+        intercept_path = _namespace.to_numpy(self.intercept_path_)
+        for coef, intercept in zip(coef_path, intercept_path, strict=True):
             y_pred = predict_mean(
                 X, coef.reshape(n_outputs, -1), np.reshape(intercept, n_outputs), lo, hi
             )
@@ -488,7 +523,22 @@ class SigmoidNeuronRegressor(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.target_tags.multi_output = True
+        # every option trains in X's namespace under array_api_dispatch (sparse
+        # X and dask collections keep their own paths)
+        tags.array_api_support = True
         return tags
+
+    def _validate_predict(self, X, method):
+        """X for ``method``, validated as in ``fit``: numpy (or sparse), or in
+        the namespace and on the device the model was fitted in."""
+        check_same_namespace(X, self, attribute="coef_", method=method)
+        namespace = _namespace.namespace_of(X)
+        if namespace is None:
+            return validate_data(
+                self, X, reset=False, accept_sparse=SPARSE, dtype=DTYPES
+            )
+        dtypes = _namespace.float_dtypes(*namespace)
+        return validate_data(self, X, reset=False, dtype=dtypes)
 
     # -- fitted attributes ---------------------------------------------------
     def _set_path(self, path, y_ndim, continued):
@@ -502,9 +552,11 @@ class SigmoidNeuronRegressor(
             coefs, intercepts = coefs[:, 0], intercepts[:, 0]
         previous = getattr(self, "coef_path_", None) if continued else None
         if previous is not None:
+            previous = _namespace.to_numpy(previous)
+            previous_b = _namespace.to_numpy(self.intercept_path_)
             coefs = np.concatenate([previous.reshape(-1, *coefs.shape[1:]), coefs])
             intercepts = np.concatenate(
-                [self.intercept_path_.reshape(-1, *intercepts.shape[1:]), intercepts]
+                [previous_b.reshape(-1, *intercepts.shape[1:]), intercepts]
             )
         self.coef_path_, self.intercept_path_ = coefs, intercepts
 
@@ -542,13 +594,40 @@ class SigmoidNeuronRegressor(
         ).items():
             setattr(self, name, value)
 
+    def _move_fitted(self, namespace):
+        """The fitted arrays in X's namespace and on its device, as Ridge's
+        (``namespace``: ``(xp, device)``, or None to leave them numpy)."""
+        if namespace is None:
+            return
+        for name in _ARRAY_ATTRIBUTES:
+            value = getattr(self, name, None)
+            if value is not None:
+                value = _namespace.to_namespace(np.asarray(value), *namespace)
+                setattr(self, name, value)
+
     def _coef_2d(self):
-        coef = np.atleast_2d(self.coef_)
-        return coef, np.atleast_1d(self.intercept_).astype(coef.dtype)
+        """``(coef, intercept)`` as numpy (n_outputs, n_features), (n_outputs,),
+        wherever the fitted attributes live."""
+        coef = np.atleast_2d(_namespace.to_numpy(self.coef_))
+        intercept = np.atleast_1d(_namespace.to_numpy(self.intercept_))
+        return coef, intercept.astype(coef.dtype)
 
     def _target_bounds(self):
-        r = np.atleast_2d(self.target_range_)
-        return r[:, 0], r[:, 1]
+        r = np.atleast_2d(_namespace.to_numpy(self.target_range_))
+        return r[:, 0].astype(np.float64), r[:, 1].astype(np.float64)
+
+
+# fitted attributes that live in X's namespace and on its device
+_ARRAY_ATTRIBUTES = (
+    "coef_",
+    "intercept_",
+    "target_range_",
+    "coef_se_",
+    "intercept_se_",
+    "coef_cov_",
+    "coef_path_",
+    "intercept_path_",
+)
 
 
 @contextmanager

@@ -3,8 +3,11 @@
 :func:`make_source` validates the training data of a ``fit`` or
 ``partial_fit`` call and returns its source: :class:`InMemory` for numpy
 arrays and scipy sparse matrices (anything scikit-learn's validation
-accepts), or ``_dask.DaskSource`` for dask collections (dask is imported only
-when one is passed).
+accepts), ``_dask.DaskSource`` for dask collections (dask is imported only
+when one is passed), or ``_array_api.ArraySource`` for arrays of another
+array-API namespace (PyTorch, CuPy, ...) under scikit-learn's
+``array_api_dispatch`` (without it they are converted to numpy, as any
+array-like).
 
 Records of weight 0 stay in place with their weight (no copy of X); the
 kernels give them no influence. Early stopping's validation part is a set
@@ -16,7 +19,9 @@ import sys
 import numpy as np
 
 from . import _inference, _kernels, _scaling
+from ._array_api import ArraySource
 from ._descent import ZERO_WEIGHT_PART, validation_positions
+from ._namespace import namespace_of
 from ._validation import given_weights, validate_training_data
 
 # Bytes of X per block of validation rows gathered at a time.
@@ -40,6 +45,11 @@ def make_source(estimator, X, y, sample_weight, *, reset):
         from ._dask import DaskSource
 
         return DaskSource(estimator, X, y, sample_weight, reset=reset)
+    namespace = namespace_of(X)
+    if namespace is not None:
+        return ArraySource(
+            estimator, X, y, sample_weight, reset=reset, namespace=namespace
+        )
     X, Y, s, y_ndim, exponent = validate_training_data(
         estimator, X, y, sample_weight, reset=reset
     )

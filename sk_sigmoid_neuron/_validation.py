@@ -12,11 +12,19 @@ value is.
 import inspect
 
 import numpy as np
+from sklearn import get_config
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    get_namespace_and_device,
+    move_to,
+)
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_array,
     validate_data,
 )
+
+from ._namespace import float_dtypes
 
 DTYPES = [np.float64, np.float32]
 SPARSE = ("csr", "csc")
@@ -46,6 +54,9 @@ def validate_training_data(estimator, X, y, sample_weight, *, reset):
     give them no influence), so X is never copied here. ``validate_data``
     records ``n_features_in_`` and the feature names on ``estimator``.
     """
+    if get_config()["array_api_dispatch"]:
+        # y and the weights follow X (numpy here), as in scikit-learn
+        y, sample_weight = _follow_x(X, y, sample_weight)
     X, y = validate_data(
         estimator,
         X,
@@ -68,6 +79,58 @@ def validate_training_data(estimator, X, y, sample_weight, *, reset):
         )
         s, exponent = scale_weights(s, X.dtype)
     return X, Y, s, y.ndim, exponent
+
+
+def validate_array_data(estimator, X, y, sample_weight, *, reset, xp, device):
+    """:func:`validate_training_data` for X of an array-API namespace ``xp``
+    (under ``array_api_dispatch``): the same checks and messages, through
+    scikit-learn's ``validate_data``; everything stays in ``xp`` on ``device``.
+
+    y and the weights are moved to X's namespace and device first (they
+    follow X). X keeps float32 or float64 (float32 only on a device without
+    float64, such as MPS); ``Y`` is (n_samples, n_outputs) in the device's
+    widest float, ``s`` the weights scaled by ``2**-exponent`` in X's dtype.
+    """
+    y, sample_weight = _follow_x(X, y, sample_weight, xp=xp, device=device)
+    dtypes = float_dtypes(xp, device)
+    X, y = validate_data(
+        estimator,
+        X,
+        y,
+        reset=reset,
+        dtype=dtypes,
+        multi_output=True,
+        y_numeric=True,
+    )
+    Y = xp.reshape(xp.astype(y, dtypes[0]), (X.shape[0], -1))
+    s, exponent = None, 0
+    if sample_weight is not None:
+        s = _check_sample_weight(
+            sample_weight,
+            X,
+            dtype=dtypes[0],
+            ensure_non_negative=True,
+            **_ZERO_WEIGHTS_OK,
+        )
+        exponent = weight_exponent(float(xp.max(s)))
+        s = xp.astype(s * 2.0**-exponent, X.dtype)  # exact, as np.ldexp
+    return X, Y, s, y.ndim, exponent
+
+
+def _follow_x(X, y, sample_weight, xp=None, device=None):
+    """``y`` and ``sample_weight`` in X's namespace and on its device (arrays
+    of another namespace are moved; lists and scalars are left to the checks)."""
+    if xp is None:
+        xp, _, device = get_namespace_and_device(X)
+
+    def follow(a):
+        if a is None or not hasattr(a, "__array_namespace__"):
+            return a
+        if isinstance(a, np.ndarray) and _is_numpy_namespace(xp):
+            return a
+        return move_to(a, xp=xp, device=device)
+
+    return follow(y), follow(sample_weight)
 
 
 def weight_exponent(largest):

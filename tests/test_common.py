@@ -17,6 +17,16 @@ ESTIMATORS = [
         compute_inference=True,
         store_path=True,
     ),
+    SigmoidNeuronRegressor(solver="lbfgs"),
+    SigmoidNeuronRegressor(
+        solver="lbfgs",
+        loss="log_loss",
+        alpha=1e-3,
+        tol=1e-6,
+        compute_inference=True,
+        store_path=True,
+    ),
+    SigmoidNeuronRegressor(solver="lbfgs", epochs=50, fit_intercept=False),
     SigmoidNeuronRegressorCV(),
     SigmoidNeuronRegressorCV(
         learnrates=[0.5, 5.0], epochs=20, cv=3, scoring="neg_mean_squared_error"

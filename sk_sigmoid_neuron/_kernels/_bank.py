@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from ._base import PARALLEL_ELEMENTS, Kernel
+from .._loss import get_loss
+from ._base import LEAF_ROWS, PARALLEL_ELEMENTS, Kernel, thread_ranges
 
 # Neurons per group: each group is one BLAS product per leaf, and groups
 # train on threads of their own (16 learning rates: two groups).
@@ -84,3 +85,34 @@ class BankKernel(Kernel):
             for f in futures:
                 f.result()
         return losses
+
+    def _epoch_sums(self):
+        """An epoch's sums without the step, through the "numba" unit's
+        per-neuron leaf passes and reduction (``_numba.leaf_sums``; the
+        bank's layout by group serves its fused epochs only), the leaves on
+        the bank's threads. Slower per neuron than the bank's epochs: no
+        solver that evaluates sums trains a wide bank (L-BFGS fits one neuron
+        per output)."""
+        nb = self._nb
+        n, d, k, dtype = self.n_samples, self.n_features, self.n_neurons, self.dtype
+        shared = self.T.shape[1] == 1
+        tcol = np.zeros(k, np.intp) if shared else np.arange(k, dtype=np.intp)
+        data = nb.make_data(self.T, tcol, self.sample_weight, dtype)
+        n_leaves = -(-n // LEAF_ROWS)
+        sums = (
+            np.empty((n_leaves, k, d), dtype=dtype),
+            np.empty((n_leaves, k), dtype=dtype),
+            np.empty((n_leaves, k), dtype=dtype),
+        )
+        code = get_loss(self.loss).code
+        shares = [
+            (self._x, self._colmajor, data, self.coef_aug, code, a, b, LEAF_ROWS, sums)
+            for a, b in thread_ranges(n_leaves, self.n_threads)
+        ]
+        if self._pool is None:
+            for args in shares:
+                nb.leaf_sums(*args)
+        else:
+            for f in [self._pool.submit(nb.leaf_sums, *a) for a in shares]:
+                f.result()
+        return nb.reduce_sums(sums, data.zero)

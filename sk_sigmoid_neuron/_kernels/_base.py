@@ -24,6 +24,8 @@ class Kernel:
 
     The unit owns the parameters while it trains: set them with
     :meth:`set_params`, run :meth:`run`, read them with :meth:`get_params`.
+    :meth:`sums` gives the sums of an epoch at the current parameters without
+    stepping (the objective and its gradient, for ``solver="lbfgs"``).
     Nothing here validates user input; the estimators do that. Build units
     with :func:`make_kernel`, which picks the path.
 
@@ -148,6 +150,37 @@ class Kernel:
             penalty = self._penalty()
             losses[i] = self._epoch().astype(np.float64) / self.weight_sum + penalty
         return losses
+
+    def sums(self):
+        """The sums of an epoch at the current parameters, without the step.
+
+        One pass over X through the path's own code (the same passes and
+        reductions as an epoch of :meth:`run`), so that an evaluation of the
+        objective and its gradient costs about one epoch. No penalty; records
+        of weight 0 contribute nothing.
+
+        Returns
+        -------
+        G : ndarray of shape (n_neurons, n_features), float64
+            ``Σ s δ x``, with ``δ = -∂ℓ/∂h`` the loss's
+            error term (``_loss``): minus the gradient of ``Σ s ℓ`` in ``w``.
+        gb : ndarray of shape (n_neurons,), float64
+            ``Σ s δ`` (also without ``fit_intercept``).
+        lsum : ndarray of shape (n_neurons,), float64
+            ``Σ s ℓ``.
+        """
+        limit = one_blas_thread() if self.serial_blas else nullcontext()
+        with limit, np.errstate(all="ignore"):
+            G, gb, lsum = self._epoch_sums()
+        return (
+            np.array(G, dtype=np.float64),
+            np.array(gb, dtype=np.float64),
+            np.array(lsum, dtype=np.float64),
+        )
+
+    def _epoch_sums(self):
+        """``(G, gb, lsum)`` of :meth:`sums` in X's dtype (each path's own)."""
+        raise NotImplementedError
 
     def _apply(self, G, gb, lsum):
         """The step from an epoch's sums; returns ``lsum``."""

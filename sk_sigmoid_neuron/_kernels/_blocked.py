@@ -151,6 +151,9 @@ class BlockedKernel(Kernel):
                 np.dot(ones[: m - rows], Q[rows:], out=Pl[lf])
 
     def _epoch(self):
+        return self._apply(*self._epoch_sums())
+
+    def _epoch_sums(self):
         if self._pool is None:
             self._leaf_range(*self._ranges[0], self._thread_bufs[0])
         else:
@@ -164,4 +167,4 @@ class BlockedKernel(Kernel):
         lsum = self._Pl.sum(axis=0)
         if self.loss == "squared_error":
             lsum *= 0.5
-        return self._apply(G, self._Pb.sum(axis=0), lsum)
+        return G, self._Pb.sum(axis=0), lsum

@@ -46,8 +46,11 @@ class CompiledKernel(Kernel):
         )
         self._loss_code = get_loss(self.loss).code
         self._small = small
+        self._sums = None  # the leaves' sums (P, Pb, Pl), once needed
         if small:
             self._x = np.array(X.T, order="C")  # a writable copy, always
+            self._colmajor = True
+            self._ranges = [(0, -(-n // LEAF_ROWS))]  # sums() on one thread
             return
         # by columns (X.T by rows) for F-ordered X, and for C-ordered X small
         # enough that a copy of X.T costs less memory than it saves time
@@ -62,9 +65,6 @@ class CompiledKernel(Kernel):
             self._x = np.array(X.T, order="C")
         n_leaves = -(-n // LEAF_ROWS)
         self._start_threads(n_threads, n_leaves, n * d >= PARALLEL_ELEMENTS)
-        self._P = np.empty((n_leaves, k, d), dtype=dtype)
-        self._Pb = np.empty((n_leaves, k), dtype=dtype)
-        self._Pl = np.empty((n_leaves, k), dtype=dtype)
 
     def _run(self, n_epochs):
         nb, losses = self._nb, np.empty((n_epochs, self.n_neurons))
@@ -77,7 +77,7 @@ class CompiledKernel(Kernel):
                 nb.run_epochs(self._x, data, self.coef_aug, update, loss, LEAF_ROWS,
                               losses[start : start + chunk])  # fmt: skip
             return losses
-        sums = (self._P, self._Pb, self._Pl)
+        sums = self._leaf_sums()
         shares = [
             (self._x, self._colmajor, data, self.coef_aug, loss, a, b, LEAF_ROWS, sums)
             for a, b in self._ranges
@@ -90,3 +90,32 @@ class CompiledKernel(Kernel):
                     f.result()
             nb.reduce_step(sums, self.coef_aug, update, losses[i], data.zero)
         return losses
+
+    def _leaf_sums(self):
+        """The buffers of the leaves' sums ``(P, Pb, Pl)``."""
+        if self._sums is None:
+            n_leaves = -(-self.n_samples // LEAF_ROWS)
+            k, d, dtype = self.n_neurons, self.n_features, self.dtype
+            self._sums = (
+                np.empty((n_leaves, k, d), dtype=dtype),
+                np.empty((n_leaves, k), dtype=dtype),
+                np.empty((n_leaves, k), dtype=dtype),
+            )
+        return self._sums
+
+    def _epoch_sums(self):
+        """An epoch's leaf sums (on the threads of :meth:`_run`; small data on
+        one, by columns of the copy of X.T) and their reduction, no step."""
+        nb, sums = self._nb, self._leaf_sums()
+        shares = [
+            (self._x, self._colmajor, self._data, self.coef_aug, self._loss_code,
+             a, b, LEAF_ROWS, sums)
+            for a, b in self._ranges
+        ]  # fmt: skip
+        if self._pool is None:
+            for args in shares:
+                nb.leaf_sums(*args)
+        else:
+            for f in [self._pool.submit(nb.leaf_sums, *a) for a in shares]:
+                f.result()
+        return nb.reduce_sums(sums, self._data.zero)

@@ -256,13 +256,12 @@ def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums)
 
 
 @njit(**_JIT)
-def reduce_step(sums, coef_aug, update, losses, zero):
-    """Add the leaves' sums in leaf order (as :func:`run_epochs` does), record
-    the loss into ``losses`` (k,), and apply the step to ``coef_aug``."""
+def reduce_sums(sums, zero):
+    """``(G, gb, gl)``: the leaves' sums ``sums = (P, Pb, Pl)`` added in leaf
+    order (as :func:`run_epochs` does)."""
     P, Pb, Pl = sums
-    k = coef_aug.shape[0]
-    d = coef_aug.shape[1] - 1
-    dtype = coef_aug.dtype
+    k, d = P.shape[1], P.shape[2]
+    dtype = P.dtype
     G = np.empty((k, d), dtype)
     gb = np.empty(k, dtype)
     gl = np.empty(k, dtype)
@@ -273,6 +272,15 @@ def reduce_step(sums, coef_aug, update, losses, zero):
         G += P[leaf]
         gb += Pb[leaf]
         gl += Pl[leaf]
+    return G, gb, gl
+
+
+@njit(**_JIT)
+def reduce_step(sums, coef_aug, update, losses, zero):
+    """Add the leaves' sums in leaf order (:func:`reduce_sums`), record the
+    loss into ``losses`` (k,), and apply the step to ``coef_aug``."""
+    d = coef_aug.shape[1] - 1
+    G, gb, gl = reduce_sums(sums, zero)
     W = np.ascontiguousarray(coef_aug[:, :d])
     _record_loss(losses, gl, W, update.alpha, update.weight_sum)
     _step(coef_aug, G, gb, update.step, update.decay, update.fit_intercept)

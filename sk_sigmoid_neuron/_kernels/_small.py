@@ -121,6 +121,24 @@ class SmallKernel(Kernel):
             losses[start : start + m] = self._losses(hist[:m], W_hist)
         return losses
 
+    def _epoch_sums(self):
+        """An epoch's sums from the copy of X with the bias folded in: one
+        product forward, one back (the bias's sum is the last column's)."""
+        Xa, s1, t = self._Xa, self._s1, self._t
+        loss = get_loss(self.loss)
+        w = self._w  # (d + 1,) for one neuron, else a (d + 1, k) view
+        H = Xa.dot(w)
+        Y = expit(H)
+        tmp = np.empty_like(Y)
+        L = loss.value_into(t, Y, H, out=np.empty_like(Y), tmp=tmp)
+        D = loss.error_term_into(t, Y, out=H, tmp=tmp)
+        if self.sample_weight is not None:
+            D *= s1 if D.ndim == 1 else s1[:, None]
+        g = Xa.T.dot(D)  # (d + 1,) or (d + 1, k)
+        lsum = np.atleast_1d(s1.dot(L))
+        g = g.reshape(self.n_features + 1, -1).T
+        return g[:, :-1], g[:, -1], lsum
+
     def _losses(self, hist, W_hist):
         """Mean losses of a batch of epochs from their recorded history."""
         m = hist.shape[0]

@@ -36,7 +36,10 @@ class SparseKernel(Kernel):
         self._zero_h = None if zero is None or k == 1 else zero[:, None]
 
     def _epoch(self):
-        """One epoch with scipy's products; elementwise work in two buffers.
+        return self._apply(*self._epoch_sums())
+
+    def _epoch_sums(self):
+        """An epoch's sums with scipy's products; elementwise work in two buffers.
 
         One neuron works on vectors (scipy's matrix-vector product, and the
         loss as one dot product), several on (n, k) arrays.
@@ -49,7 +52,7 @@ class SparseKernel(Kernel):
             gb, lsum = self._nb.sparse_errors(D, b[0], self._data)
             G = np.asarray(XT @ D).reshape(1, -1)
             gb, lsum = np.atleast_1d(gb), np.atleast_1d(lsum)
-            return self._apply(G.astype(self.dtype, copy=False), gb, lsum)
+            return G.astype(self.dtype, copy=False), gb, lsum
         if k == 1:
             T, E, Q = T[:, 0], E[:, 0], Q[:, 0]
             H = np.asarray(X @ W[0]).ravel()
@@ -92,4 +95,4 @@ class SparseKernel(Kernel):
         else:
             G = np.asarray(XT @ E).T
         gb = np.atleast_1d(E.sum(axis=0))
-        return self._apply(G.astype(self.dtype, copy=False), gb, lsum)
+        return G.astype(self.dtype, copy=False), gb, lsum
