@@ -414,11 +414,11 @@ def main():
     else:
         header, rows = single_rows(results)
     x_bytes = args.n * args.d * (4 if args.dtype == "float32" else 8)
+    # the commit, not the path: no path of this machine goes into the results
     trees_text = "; ".join(
         (f"{label}: " if args.compare else "")
-        + path
-        + (f" (commit {commit})" if commit else "")
-        + (", with uncommitted changes" if commit and commit.endswith("+") else "")
+        + (f"commit {commit.rstrip('+')}" if commit else Path(path).name)
+        + (" with uncommitted changes" if commit and commit.endswith("+") else "")
         for label, (path, commit) in zip(labels, described, strict=True)
     )
     rss_source = next(

@@ -270,8 +270,9 @@ def validation_positions(n_present, fraction, random_state):
             "part is empty. Use more data or early_stopping=False."
         )
     index = np.int32 if n_present < 2**31 else np.int64
-    rng = check_random_state(random_state)
-    permutation = rng.permutation(np.arange(n_present, dtype=index))
+    # shuffled in place: RandomState.permutation(n) is this shuffle of a copy
+    permutation = np.arange(n_present, dtype=index)
+    check_random_state(random_state).shuffle(permutation)
     return np.sort(permutation[:n_test]), n_train
 
 

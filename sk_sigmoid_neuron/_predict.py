@@ -24,4 +24,4 @@ def predict_mean(X, coef, intercept, lo, hi):
 
         return predict_mean_array(X, coef, intercept, lo, hi)
     y_unit = _kernels.predict_unit(X, *weights_for(X.dtype, coef, intercept))
-    return _scaling.from_unit(y_unit, lo, hi)
+    return _scaling.from_unit(y_unit, lo, hi, copy=False)

@@ -126,9 +126,11 @@ def to_unit(y, lo, hi, dtype):
     return t
 
 
-def from_unit(y_unit, lo, hi):
+def from_unit(y_unit, lo, hi, *, copy=True):
     """Predictions in the user's units: ``lo + ŷ (hi - lo)``, in ŷ's dtype
-    and namespace (``lo``, ``hi``: numpy float64).
+    and namespace (``lo``, ``hi``: numpy float64). ``copy=False`` may write
+    into a numpy ``y_unit`` (the caller's own: no second array as long as the
+    data).
 
     float64 instead when the target range does not fit ŷ's dtype (float32
     holds values up to 3.4e38), rather than infinite predictions (on a device
@@ -140,8 +142,12 @@ def from_unit(y_unit, lo, hi):
         dtype = y_unit.dtype
         if largest > np.finfo(dtype).max:
             dtype = np.float64
-            y_unit = y_unit.astype(dtype)
-        return y_unit * span.astype(dtype) + lo.astype(dtype)
+            y_unit, copy = y_unit.astype(dtype), False
+        if copy:
+            return y_unit * span.astype(dtype) + lo.astype(dtype)
+        y_unit *= span.astype(dtype)
+        y_unit += lo.astype(dtype)
+        return y_unit
     xp, _, device = get_namespace_and_device(y_unit)
     if largest > np.finfo(numpy_dtype(xp, y_unit.dtype)).max:
         y_unit = xp.astype(y_unit, float_dtypes(xp, device)[0])

@@ -25,7 +25,10 @@ from ._namespace import namespace_of
 from ._validation import given_weights, validate_training_data
 
 # Bytes of X per block of validation rows gathered at a time.
-BLOCK_BYTES = 1 << 20
+BLOCK_BYTES = 1 << 18
+# Validation rows of at most this many bytes are copied once, not gathered
+# from X every epoch.
+VALIDATION_COPY_BYTES = 1 << 22
 # Rows of the weights per block while finding the validation rows.
 BLOCK_ROWS = 1 << 16
 
@@ -84,7 +87,7 @@ class InMemory:
 
     def __exit__(self, *exc):
         self._restore()
-        self._T = self._train_s = self._val = None
+        self._T = self._train_s = self._val = self._val_copy = None
 
     def callback_data(self):
         """``(X, y, sample_weight)`` as a callback sees the fit's data."""
@@ -92,9 +95,17 @@ class InMemory:
         return self.X, Y, given_weights(self.s, self.weight_exponent)
 
     def y_extremes(self):
-        """Smallest and largest y of the records with positive weight, (2, k)."""
-        Y = self.Y if self.s is None else self.Y[self.s > 0]
-        return np.vstack([Y.min(axis=0), Y.max(axis=0)])
+        """Smallest and largest y of the records with positive weight, (2, k),
+        one block of rows at a time."""
+        if self.s is None:
+            return np.vstack([self.Y.min(axis=0), self.Y.max(axis=0)])
+        k = self.n_outputs
+        lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
+        for r0 in range(0, self.n_samples, BLOCK_ROWS):
+            Yb = self.Y[r0 : r0 + BLOCK_ROWS][self.s[r0 : r0 + BLOCK_ROWS] > 0]
+            if len(Yb):
+                lo, hi = np.minimum(lo, Yb.min(axis=0)), np.maximum(hi, Yb.max(axis=0))
+        return np.vstack([lo, hi])
 
     def set_targets(self, lo, hi):
         """Map y to the targets ``t`` in [0, 1] that the neurons learn (when
@@ -161,17 +172,37 @@ class InMemory:
         return kernel
 
     def validation_loss(self, trainer, loss):
-        val, s_val = self._val
         coef, intercept = trainer.get_params()
-        X, T = self.X, self.T
-        rows = max(1, BLOCK_BYTES // max(1, self.n_features * self.dtype.itemsize))
         total = np.zeros(coef.shape[0])
+        for Xb, Tb, sb in self._validation_blocks():
+            total += _kernels.loss_sums(Xb, Tb, sb, coef, intercept, loss)
+        val, s_val = self._val
+        S = len(val) if s_val is None else float(s_val.sum(dtype=np.float64))
+        return float((total / S).mean())
+
+    def _validation_blocks(self):
+        """The validation records, ``(X, T, s)`` by blocks of rows: gathered
+        from X each epoch, or kept once when they take at most
+        VALIDATION_COPY_BYTES (small data: the gather would cost more than
+        the copy's memory)."""
+        cached = getattr(self, "_val_copy", None)
+        if cached is not None and cached[0] is self._val:
+            yield from cached[1]
+            return
+        val, s_val = self._val
+        row_bytes = max(1, self.n_features * self.dtype.itemsize)
+        keep = len(val) * row_bytes <= VALIDATION_COPY_BYTES
+        rows = len(val) if keep else max(1, BLOCK_BYTES // row_bytes)
+        blocks = []
         for r0 in range(0, len(val), rows):
             idx = val[r0 : r0 + rows]
             sb = None if s_val is None else s_val[r0 : r0 + rows]
-            total += _kernels.loss_sums(X[idx], T[idx], sb, coef, intercept, loss)
-        S = len(val) if s_val is None else float(s_val.sum(dtype=np.float64))
-        return float((total / S).mean())
+            block = (self.X[idx], self.T[idx], sb)
+            if keep:
+                blocks.append(block)
+            yield block
+        if keep:
+            self._val_copy = (self._val, blocks)
 
     def sample(self, rows):
         """The diagnostics' records: dense float64, with training weights."""

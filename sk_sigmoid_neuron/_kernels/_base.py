@@ -4,7 +4,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -100,14 +100,18 @@ class Kernel:
         self.coef_aug = np.zeros((k, d + 1), dtype=dtype)
         self.n_threads = 1
         self._pool = None
-        # the records of weight 0, when there are any: their h may be NaN or
-        # infinite (x · w overflows), and 0 * NaN is NaN, so the numpy paths
-        # set their h to 0 before weighting (None: nothing to do)
-        zero = None
-        if sample_weight is not None:
-            zero = sample_weight == 0
-            zero = zero if zero.any() else None
-        self._zero_rows = zero
+        # whether some records have weight 0: their h may be NaN or infinite
+        # (x · w overflows), and 0 * NaN is NaN, so the numpy paths set their
+        # h to 0 before weighting (the compiled ones test s itself)
+        self._has_zero = sample_weight is not None and bool(
+            np.count_nonzero(sample_weight) < n
+        )
+
+    @cached_property
+    def _zero_rows(self):
+        """The mask of the records of weight 0, or None (made for the paths
+        that use it, not by every unit: an array as long as the data)."""
+        return self.sample_weight == 0 if self._has_zero else None
 
     # -- parameters -------------------------------------------------------
     def set_params(self, coef, intercept):

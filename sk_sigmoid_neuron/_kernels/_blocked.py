@@ -70,13 +70,13 @@ class BlockedKernel(Kernel):
         # rows of the block: their h is set to 0 (x · w may be NaN, and
         # 0 * NaN is NaN), so that weighting leaves exact zeros
         self._zero_in_block = {}
-        if self._zero_rows is not None:
+        if self._has_zero:
             per_block = block_rows // LEAF_ROWS
             for leaf0, leaf1 in self._ranges:
                 for l0 in range(leaf0, leaf1, per_block):
                     r0 = l0 * LEAF_ROWS
                     r1 = min(min(l0 + per_block, leaf1) * LEAF_ROWS, n)
-                    rows = np.flatnonzero(self._zero_rows[r0:r1])
+                    rows = np.flatnonzero(self.sample_weight[r0:r1] == 0)
                     if rows.size:
                         self._zero_in_block[l0] = rows
 
