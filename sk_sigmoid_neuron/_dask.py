@@ -587,14 +587,18 @@ def _chunk_raw(X, Y, s):
 
 def _first_bad(a):
     """``(row, its values)`` of the first row of ``a`` with a non-finite
-    value, or None."""
-    finite = np.isfinite(a)
-    if finite.all():
-        return None
-    if a.ndim > 1:
-        finite = finite.all(axis=1)
-    row = int(np.flatnonzero(~finite)[0])
-    return row, a[row]
+    value, or None; one block of rows at a time (no mask as long as the
+    chunk)."""
+    rows = max(1, BLOCK_BYTES // max(1, a[:1].nbytes))
+    for r0 in range(0, len(a), rows):
+        finite = np.isfinite(a[r0 : r0 + rows])
+        if finite.all():
+            continue
+        if a.ndim > 1:
+            finite = finite.all(axis=1)
+        row = r0 + int(np.flatnonzero(~finite)[0])
+        return row, a[row]
+    return None
 
 
 def _chunk_stats(part):
