@@ -6,7 +6,6 @@ of the same data in memory (which test_sigmoid_neuron.py checks against the
 documented rule), and once with the rule written out plainly here.
 """
 
-import logging
 import re
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import get_task_stream
 from joblib import parallel_config
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.special import expit
@@ -34,39 +33,6 @@ def numpy_backend(monkeypatch):
     # the in-memory references run on the numpy kernel: no numba compilation
     # here (the dask path never uses the compiled kernel)
     monkeypatch.setattr(_kernels, "BACKEND", "numpy")
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with warnings.catch_warnings():
-        # the scheduler's HTTP endpoint (no dashboard) moves off a busy port
-        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            local_directory=str(tmp_path_factory.mktemp("dask-workers")),
-            memory_limit="1GiB",
-            silence_logs=logging.ERROR,
-        )
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
-
-@pytest.fixture(params=["distributed", "threads"])
-def scheduler(request, client):
-    """The cluster through its client, or dask's threaded scheduler."""
-    if request.param == "distributed":
-        yield client
-    else:
-        with dask.config.set(scheduler="threads"):
-            yield None
 
 
 def make_data(n=400, d=4, n_outputs=None, dtype=np.float64, seed=0):

@@ -12,7 +12,6 @@ test_dask.py: a LocalCluster through its client, and dask's threaded
 scheduler.
 """
 
-import logging
 import re
 import warnings
 
@@ -20,7 +19,6 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
-from distributed import Client, LocalCluster
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
@@ -56,39 +54,6 @@ def numpy_backend(monkeypatch):
     # no numba compilation (seconds per signature) runs here; the compiled and
     # numpy kernels agree to summation order
     monkeypatch.setattr(_kernels, "BACKEND", "numpy")
-
-
-@pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    with warnings.catch_warnings():
-        # the scheduler's HTTP endpoint (no dashboard) moves off a busy port
-        warnings.filterwarnings("ignore", "Port .* is already in use", UserWarning)
-        cluster = LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            dashboard_address=None,
-            local_directory=str(tmp_path_factory.mktemp("dask-workers")),
-            memory_limit="1GiB",
-            silence_logs=logging.ERROR,
-        )
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
-
-@pytest.fixture(params=["distributed", "threads"])
-def scheduler(request, client):
-    """The cluster through its client, or dask's threaded scheduler."""
-    if request.param == "distributed":
-        yield client
-    else:
-        with dask.config.set(scheduler="threads"):
-            yield None
 
 
 # -- data, as in test_dask.py ------------------------------------------------------
