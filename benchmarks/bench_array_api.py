@@ -27,20 +27,22 @@ Run from the repository root::
     python benchmarks/bench_array_api.py --quick   # 200 x 10 only; prints only
 """
 
+import os
+
+# scikit-learn's array API dispatch needs scipy's, set before scipy imports
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import argparse
 import datetime
-import os
-import platform
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
-import scipy
 import sklearn
+from _report import fmt_ratio, fmt_time, machine, md_table, rst_table
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
-from threadpoolctl import threadpool_info
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 
@@ -171,67 +173,18 @@ def run_case(shape, dtype, spec, have_numba):
     return rows, floors
 
 
-def machine():
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    blas = ", ".join(
-        f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
-        for i in threadpool_info()
-        if i["user_api"] == "blas"
-    )
-    versions = [
-        f"Python {platform.python_version()}",
-        f"numpy {np.__version__}",
-        f"scipy {scipy.__version__}",
-        f"scikit-learn {sklearn.__version__}",
-    ]
-    try:
-        import numba
-
-        versions.append(f"numba {numba.__version__}")
-    except ImportError:
-        versions.append("numba not installed")
+def machine_line():
+    """The machine, torch and its threads, and whether a GPU was measured."""
     if torch is None:
-        versions.append("torch not installed")
+        torch_text = "torch not installed"
     else:
-        versions.append(
-            f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
-        )
+        torch_text = f"torch {torch.__version__} ({torch.get_num_threads()} threads)"
     gpu = (
         f"GPU {torch.cuda.get_device_name()}"
         if cuda_available()
         else "no GPU (CUDA not available): no GPU was measured"
     )
-    return (
-        f"{cpu}, {os.cpu_count()} cores"
-        f"{f' ({usable} usable)' if usable else ''}, {platform.system()}; "
-        f"BLAS {blas}; {', '.join(versions)}; {gpu}"
-    )
-
-
-# -- output ------------------------------------------------------------------------
-def fmt_time(seconds):
-    if seconds is None:
-        return "n/a"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def fmt_ratio(a, b):
-    if a is None or b is None or b == 0:
-        return ""
-    return f"{a / b:.2f}x"
+    return f"{machine([torch_text])}; {gpu}"
 
 
 def table_rows(rows, floors):
@@ -264,27 +217,13 @@ def table_rows(rows, floors):
 HEADER = ["contender", "per epoch", "x floor", "x numpy path", "note"]
 
 
-def md_table(rows):
-    lines = ["| " + " | ".join(HEADER) + " |", "|---|---:|---:|---:|---|"]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def rst_table(rows):
-    lines = [".. list-table::", "   :header-rows: 1", ""]
-    for r in [HEADER, *rows]:
-        lines.append(f"   * - {r[0]}")
-        lines += [f"     - {c}" if c else "     -" for c in r[1:]]
-    return "\n".join(lines)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 x 10 only")
     args = parser.parse_args()
     have_numba = _kernels.active_backend() == "numba"
     warnings.simplefilter("ignore", ConvergenceWarning)
-    header = machine()
+    header = machine_line()
     print(header)
     sections, checks = [], []
     for shape, dtype, spec in cases(args.quick):
@@ -292,7 +231,7 @@ def main():
         print(f"\n## {title}")
         rows, floors = run_case(shape, dtype, spec, have_numba)
         table = table_rows(rows, floors)
-        print(md_table(table))
+        print(md_table(HEADER, table))
         sections.append((title, table))
         numpy_s = rows[0][1]
         torch_cpu = rows[2][1]
@@ -339,7 +278,7 @@ def write(header, sections, checks):
     )
     md = ["# Array API: per-epoch cost of numpy, numba and PyTorch", "", intro, ""]
     for title, table in sections:
-        md += [f"## {title}", "", md_table(table), ""]
+        md += [f"## {title}", "", md_table(HEADER, table), ""]
     md += ["## Checks", ""] + [f"- {line}" for line in checks] + [""]
     (RESULTS / "array_api.md").write_text("\n".join(md))
     rst = [
@@ -349,7 +288,7 @@ def write(header, sections, checks):
         "",
     ]
     for title, table in sections:
-        rst += [f"**{title}**", "", rst_table(table), ""]
+        rst += [f"**{title}**", "", rst_table(HEADER, table), ""]
     rst += [f"- {line}" for line in checks] + [""]
     (RESULTS / "array_api.rst").write_text("\n".join(rst))
     print(f"\nwrote {RESULTS / 'array_api.md'} and {RESULTS / 'array_api.rst'}")

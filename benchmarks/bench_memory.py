@@ -47,11 +47,10 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import subprocess
-import sys
 import time
 from pathlib import Path
+
+from _report import describe_tree, machine, md_table, rst_table, run_child, versions
 
 RESULTS = Path(__file__).parent / "results"
 TARGET = 0.05  # of X.nbytes
@@ -196,109 +195,8 @@ def child(spec):
 
 
 # -- the parent: one child per option and tree --------------------------------------
-def run_child(spec, tree):
-    env = dict(os.environ)
-    if tree is not None:
-        env["PYTHONPATH"] = os.pathsep.join(
-            [str(tree)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-        )
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode or not lines:
-        err = proc.stderr.strip().splitlines()
-        return {"error": err[-1] if err else f"exit {proc.returncode}"}
-    out = json.loads(lines[-1][len("RESULT ") :])
-    if tree is not None:
-        want = (Path(tree) / "sk_sigmoid_neuron").resolve()
-        if Path(out["package"]).resolve() != want:
-            sys.exit(f"imported {out['package']}, not {want}: check PYTHONPATH")
-    return out
-
-
-def describe_tree(tree):
-    """The tree's path and git commit (if any; "+" for uncommitted changes)."""
-    path = Path(tree).resolve() if tree is not None else None
-    if path is None:
-        return "the importable package", None
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(path), "status", "--porcelain", "sk_sigmoid_neuron"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        commit += "+" if dirty else ""  # the package has uncommitted changes
-    except (OSError, subprocess.CalledProcessError):
-        commit = None
-    return str(path), commit
-
-
-def machine():
-    import numpy as np
-    import scipy
-    import sklearn
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-        mem = f", {mem:.0f} GiB RAM"
-    except (ValueError, OSError, AttributeError):
-        mem = ""
-    versions = [
-        f"Python {platform.python_version()}",
-        f"numpy {np.__version__}",
-        f"scipy {scipy.__version__}",
-        f"scikit-learn {sklearn.__version__}",
-    ]
-    for name in ("numba", "dask"):
-        try:
-            versions.append(f"{name} {__import__(name).__version__}")
-        except ImportError:
-            versions.append(f"{name} not installed")
-    return f"{cpu}, {os.cpu_count()} cores{mem}, {platform.system()}; " + ", ".join(
-        versions
-    )
-
-
 def mib(b):
     return f"{b / 2**20:,.1f} MiB"
-
-
-def md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |"]
-    lines.append("|---|" + "|".join(["---:"] * (len(header) - 1)) + "|")
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def rst_table(header, rows):
-    cells = [header] + rows
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    rule = "  ".join("=" * w for w in widths)
-
-    def line(r):
-        return "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-
-    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
 
 
 def single_rows(results):
@@ -386,10 +284,9 @@ def main():
 
     names = args.options or list(OPTIONS)
     trees = [args.tree] + ([args.compare] if args.compare else [])
-    described = [describe_tree(t) for t in trees]
+    described = [(t, None if t is None else describe_tree(t)) for t in trees]
     labels = [
-        c or (Path(p).name if t is not None else "installed")
-        for t, (p, c) in zip(trees, described, strict=True)
+        c or (Path(p).name if p is not None else "installed") for p, c in described
     ]
     if len(labels) == 2 and labels[0] == labels[1]:
         labels = ["A", "B"]
@@ -398,7 +295,7 @@ def main():
     start = time.perf_counter()
     for name in names:
         spec = {**base, "option": name}
-        runs = [run_child(spec, tree) for tree in trees]
+        runs = [run_child(__file__, spec, tree) for tree in trees]
         results.append((name, *runs))
         shown = ", ".join(
             r.get("error")
@@ -417,7 +314,11 @@ def main():
     # the commit, not the path: no path of this machine goes into the results
     trees_text = "; ".join(
         (f"{label}: " if args.compare else "")
-        + (f"commit {commit.rstrip('+')}" if commit else Path(path).name)
+        + (
+            f"commit {commit.rstrip('+')}"
+            if commit
+            else (Path(path).name if path is not None else "the installed package")
+        )
         + (" with uncommitted changes" if commit and commit.endswith("+") else "")
         for label, (path, commit) in zip(labels, described, strict=True)
     )
@@ -428,7 +329,7 @@ def main():
     intro = (
         f"Generated by `python benchmarks/bench_memory.py` on "
         f"{datetime.date.today().isoformat()} ({elapsed:.0f} s). Machine: "
-        f"{machine()}. Package: {trees_text}.\n\n"
+        f"{machine(versions('dask'))}. Package: {trees_text}.\n\n"
         f"X is {args.n:,} x {args.d} {args.dtype} ({mib(x_bytes)}; the "
         f"float64 row: twice that), y float64, {args.epochs} epochs per fit, "
         "each option in a fresh process after the same call on small data "

@@ -42,11 +42,19 @@ import argparse
 import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _report import (
+    describe_tree,
+    fmt_time,
+    machine,
+    md_table,
+    rst_table,
+    run_child,
+    versions,
+)
 
 RESULTS = Path(__file__).parent / "results"
 LEARNRATE = 0.5
@@ -229,109 +237,6 @@ def child(spec):
 
 
 # -- the parent ----------------------------------------------------------------------
-def run_child(spec, tree):
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(tree)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
-    )
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", json.dumps(spec)],
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
-    if proc.returncode or not lines:
-        sys.exit(f"{spec} on {tree} failed:\n{proc.stderr[-3000:]}")
-    out = json.loads(lines[-1][len("RESULT ") :])
-    want = (Path(tree) / "sk_sigmoid_neuron").resolve()
-    if Path(out["package"]).resolve() != want:
-        sys.exit(f"imported {out['package']}, not {want}: check PYTHONPATH")
-    return out["rows"]
-
-
-def describe_tree(tree):
-    path = Path(tree).resolve()
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(path), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(path), "status", "--porcelain", "sk_sigmoid_neuron"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        return commit + ("+" if dirty else "")
-    except (OSError, subprocess.CalledProcessError):
-        return path.name
-
-
-def machine():
-    import numpy as np
-    import scipy
-    import sklearn
-    from threadpoolctl import threadpool_info
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    blas = ", ".join(
-        f"{i['internal_api']} {i['version']} ({i['num_threads']} threads)"
-        for i in threadpool_info()
-        if i["user_api"] == "blas"
-    )
-    versions = [
-        f"Python {platform.python_version()}",
-        f"numpy {np.__version__}",
-        f"scipy {scipy.__version__}",
-        f"scikit-learn {sklearn.__version__}",
-    ]
-    for name in ("numba", "dask"):
-        try:
-            versions.append(f"{name} {__import__(name).__version__}")
-        except ImportError:
-            versions.append(f"{name} not installed")
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}; BLAS {blas}; " + (
-        ", ".join(versions)
-    )
-
-
-def fmt_time(seconds):
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.1f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds:.2f} s"
-
-
-def md_table(header, rows):
-    lines = ["| " + " | ".join(header) + " |"]
-    lines.append("|---|" + "|".join(["---:"] * (len(header) - 1)) + "|")
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
-
-
-def rst_table(header, rows):
-    cells = [header] + rows
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    rule = "  ".join("=" * w for w in widths)
-
-    def line(r):
-        return "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-
-    return "\n".join([rule, line(header), rule, *map(line, rows), rule])
-
-
 def main():
     import numpy as np
 
@@ -359,7 +264,7 @@ def main():
 
     cases = [c for c in args.cases if not (args.quick and c == "large")]
     trees = {"old": args.old, "new": args.new}
-    labels = {k: describe_tree(t) for k, t in trees.items()}
+    labels = {k: describe_tree(t) or Path(t).name for k, t in trees.items()}
     start = time.perf_counter()
     runs = {}  # measurement label -> {"old": [round medians], "new": [...]}
     coefs, iters, epochs_of = {}, {}, {}
@@ -368,7 +273,10 @@ def main():
         for r in range(args.rounds):
             for which, tree in trees.items():
                 spec = {"case": case, "quick": args.quick, "repeats": repeats}
-                rows = run_child(spec, tree)
+                out = run_child(__file__, spec, tree)
+                if "error" in out:
+                    sys.exit(f"{spec} on {tree} failed: {out['error']}")
+                rows = out["rows"]
                 for label, row in rows.items():
                     runs.setdefault(label, {"old": [], "new": []})[which].append(
                         row["seconds"]
@@ -431,7 +339,8 @@ def main():
         f"Generated by `python benchmarks/compare_trees.py` on "
         f"{datetime.date.today().isoformat()} ({elapsed:.0f} s), "
         f"{'with --quick, ' if args.quick else ''}{args.rounds} rounds. Machine: "
-        f"{machine()}. Old: commit {labels['old']}; new: commit {labels['new']}"
+        f"{machine(versions('dask'))}. Old: commit {labels['old']}; "
+        f"new: commit {labels['new']}"
         + (
             ' ("+": with uncommitted changes)'
             if "+" in labels["old"] + labels["new"]
