@@ -75,15 +75,8 @@ class BankKernel(Kernel):
         chunk = max(1, BANK_CALL_ELEMENTS // (n * d * k))
         for start in range(0, n_epochs, chunk):
             rest = (BANK_LEAF_ROWS, losses[start : start + chunk])
-            if len(groups) == 1:
-                self._nb.bank_epochs(*args, *groups[0], *rest)
-                continue
-            futures = [
-                self._pool.submit(self._nb.bank_epochs, *args, g0, g1, *rest)
-                for g0, g1 in groups
-            ]
-            for f in futures:
-                f.result()
+            calls = [(*args, g0, g1, *rest) for g0, g1 in groups]
+            self._on_threads(self._nb.bank_epochs, calls)
         return losses
 
     def _epoch_sums(self):
@@ -109,10 +102,5 @@ class BankKernel(Kernel):
             (self._x, self._colmajor, data, self.coef_aug, code, a, b, LEAF_ROWS, sums)
             for a, b in thread_ranges(n_leaves, self.n_threads)
         ]
-        if self._pool is None:
-            for args in shares:
-                nb.leaf_sums(*args)
-        else:
-            for f in [self._pool.submit(nb.leaf_sums, *a) for a in shares]:
-                f.result()
+        self._on_threads(nb.leaf_sums, shares)
         return nb.reduce_sums(sums, data.zero)

@@ -206,6 +206,16 @@ class Kernel:
         if self.n_threads > 1:
             self._pool = ThreadPoolExecutor(self.n_threads)
 
+    def _on_threads(self, func, calls):
+        """``func(*args)`` for each ``args`` of ``calls``: one call per thread
+        of the unit, or all here when it has no threads (or one call)."""
+        if self._pool is None or len(calls) == 1:
+            for args in calls:
+                func(*args)
+            return
+        for future in [self._pool.submit(func, *args) for args in calls]:
+            future.result()
+
     def close(self):
         if self._pool is not None:
             self._pool.shutdown()

@@ -154,15 +154,11 @@ class BlockedKernel(Kernel):
         return self._apply(*self._epoch_sums())
 
     def _epoch_sums(self):
-        if self._pool is None:
-            self._leaf_range(*self._ranges[0], self._thread_bufs[0])
-        else:
-            futures = [
-                self._pool.submit(self._leaf_range, a, b, bufs)
-                for (a, b), bufs in zip(self._ranges, self._thread_bufs, strict=True)
-            ]
-            for f in futures:
-                f.result()
+        calls = [
+            (a, b, bufs)
+            for (a, b), bufs in zip(self._ranges, self._thread_bufs, strict=True)
+        ]
+        self._on_threads(self._leaf_range, calls)
         G = self._P.sum(axis=0, out=self._G)
         lsum = self._Pl.sum(axis=0)
         if self.loss == "squared_error":

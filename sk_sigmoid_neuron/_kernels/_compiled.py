@@ -83,11 +83,7 @@ class CompiledKernel(Kernel):
             for a, b in self._ranges
         ]
         for i in range(n_epochs):
-            if self._pool is None:
-                nb.leaf_sums(*shares[0])
-            else:
-                for f in [self._pool.submit(nb.leaf_sums, *a) for a in shares]:
-                    f.result()
+            self._on_threads(nb.leaf_sums, shares)
             nb.reduce_step(sums, self.coef_aug, update, losses[i], data.zero)
         return losses
 
@@ -112,10 +108,5 @@ class CompiledKernel(Kernel):
              a, b, LEAF_ROWS, sums)
             for a, b in self._ranges
         ]  # fmt: skip
-        if self._pool is None:
-            for args in shares:
-                nb.leaf_sums(*args)
-        else:
-            for f in [self._pool.submit(nb.leaf_sums, *a) for a in shares]:
-                f.result()
+        self._on_threads(nb.leaf_sums, shares)
         return nb.reduce_sums(sums, self._data.zero)
