@@ -50,6 +50,8 @@ BLOCK_BYTES = 1 << 20
 # power of two (exact) before squaring when it lies outside: the Gram matrix
 # of X as given would underflow to 0 or overflow to inf in float64.
 SAFE_EXPONENT = 200
+# A λmax below this (the square of 2**-SAFE_EXPONENT) may have underflowed.
+TINY = 2.0 ** (-2 * SAFE_EXPONENT)
 
 
 def weighted_gram(X, v, fit_intercept, scale=1.0, divisor=1.0):
@@ -108,36 +110,47 @@ def lipschitz_constant(
     every set of training records (all of them in memory, one per chunk on
     dask) with their weights ``s`` (None: unit weights; records of weight 0
     count for nothing). ``n_records`` counts the records of all sets;
-    ``largest``, X's largest |x| (computed when None).
+    ``largest``, X's largest |x| (computed when needed and None).
     """
     m = n_features + 1 if fit_intercept else n_features
-    if largest is None:
-        largest = max(map_parts(_max_abs), default=0.0)
-    scale = _scale(largest)
+    if m == 0:
+        return float(alpha)
     S = sum(map_parts(_weight_sum))
-    lam = 0.0
     # overflow shows as a non-finite bound, which auto_learnrate reports
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if m and m <= EXACT_MAX:
-            G = sum(map_parts(_gram, fit_intercept=fit_intercept, scale=scale, S=S))
-            lam = _largest_eigenvalue(G)
-        elif m and n_records <= EXACT_MAX:
-            # same nonzero eigenvalues: diag(√s) X̃ X̃ᵀ diag(√s) / S
-            parts = map_parts(_records)
-            X = _stack([X for X, _ in parts])
-            s = np.concatenate([s for _, s in parts])
-            G = _outer_gram(X, scale)
-            if fit_intercept:
-                G += 1.0 / scale / scale
-            r = np.sqrt(s / S)
-            G *= r[:, None]
-            G *= r
-            lam = _largest_eigenvalue(G)
-        elif m:
-            lam = _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale)
-        # λmax of X̃ / scale, back to X̃'s scale (inf or 0 past float64's range)
-        lam = lam * scale * scale
+        lam = _lambda_max(map_parts, m, n_records, S, fit_intercept, 1.0)
+        if not TINY < lam < np.inf:
+            # the Gram matrix of X as given over- or underflowed: once more
+            # (only then, a pass to find X's range) on X brought into range by
+            # a power of two, exact, and λmax back to X's scale (inf or 0 past
+            # float64's range)
+            if largest is None:
+                largest = max(map_parts(_max_abs), default=0.0)
+            scale = _scale(largest)
+            if scale != 1.0:
+                lam = _lambda_max(map_parts, m, n_records, S, fit_intercept, scale)
+                lam = lam * scale * scale
     return get_loss(loss).curvature * lam + float(alpha)
+
+
+def _lambda_max(map_parts, m, n_records, S, fit_intercept, scale):
+    """``λmax(X̃ᵀ diag(s) X̃ / S) / scale²``."""
+    if m <= EXACT_MAX:
+        G = sum(map_parts(_gram, fit_intercept=fit_intercept, scale=scale, S=S))
+        return _largest_eigenvalue(G)
+    if n_records <= EXACT_MAX:
+        # same nonzero eigenvalues: diag(√s) X̃ X̃ᵀ diag(√s) / S
+        parts = map_parts(_records)
+        X = _stack([X for X, _ in parts])
+        s = np.concatenate([s for _, s in parts])
+        G = _outer_gram(X, scale)
+        if fit_intercept:
+            G += 1.0 / scale / scale
+        r = np.sqrt(s / S)
+        G *= r[:, None]
+        G *= r
+        return _largest_eigenvalue(G)
+    return _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale)
 
 
 def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_intercept):
@@ -149,7 +162,6 @@ def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_interce
     loss does not depend on the weights (no intercept and X all zero),
     nothing can move and the step is 1.
     """
-    largest = max(map_parts(_max_abs), default=0.0)
     L = lipschitz_constant(
         map_parts,
         n_features=n_features,
@@ -157,18 +169,16 @@ def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_interce
         loss=loss,
         alpha=alpha,
         fit_intercept=fit_intercept,
-        largest=largest,
     )
+    if 0 < L < np.inf and 1.0 / L < np.inf:
+        return 1.0 / L
+    largest = max(map_parts(_max_abs), default=0.0)  # for the message
     if not np.isfinite(L):
         raise ValueError(
             "learnrate='auto' cannot bound the curvature: X has values too large "
             f"(up to {largest:.3g}) to square in float64. Scale X (for example "
             "with sklearn.preprocessing.StandardScaler) or pass a float learnrate."
         )
-    if L > 0:
-        step = 1.0 / L
-        if np.isfinite(step):
-            return step
     if largest == 0 and not fit_intercept:
         return 1.0
     raise ValueError(
