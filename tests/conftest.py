@@ -1,5 +1,7 @@
-"""Fixtures that several test modules share: a dask cluster and its schedulers."""
+"""Fixtures that several test modules share: a dask cluster and its schedulers,
+and the array devices that work on this machine."""
 
+import importlib
 import logging
 import warnings
 
@@ -41,3 +43,58 @@ def scheduler(request, client):
     else:
         with dask.config.set(scheduler="threads"):
             yield None
+
+
+def device_skip_reason(namespace, device_name):
+    """Why arrays of ``namespace`` cannot live on ``device_name`` here, or None.
+
+    A device counts only if it works: a torch built with CUDA on a machine
+    without a GPU driver has ``torch.backends.cuda.is_built()`` but no usable
+    GPU, so availability is asked of the runtime and a tiny operation is run
+    on the device. Other namespaces and devices (dpnp's, for instance) are left
+    to scikit-learn's ``_array_api_for_tests``, which skips what is absent.
+    """
+    if namespace not in ("torch", "cupy", "array_api_strict"):
+        return None
+    try:
+        xp = importlib.import_module(namespace)
+    except ImportError:
+        return f"{namespace} is not installed"
+    if namespace == "array_api_strict":
+        return None
+    if namespace == "cupy":
+        try:
+            xp.ones(2).sum().item()
+        except Exception as exc:  # no driver, no GPU: CUDARuntimeError and kin
+            return f"CuPy cannot run on a GPU here ({exc})"
+        return None
+    if device_name in (None, "cpu"):
+        return None
+    if device_name == "cuda":
+        available = xp.cuda.is_available()
+    elif device_name == "mps":
+        available = xp.backends.mps.is_available()
+    elif device_name == "xpu":
+        available = hasattr(xp, "xpu") and xp.xpu.is_available()
+    else:
+        return None
+    if not available:
+        return f"torch has no working {device_name} device here"
+    try:
+        xp.ones(2, device=device_name).sum().item()
+    except Exception as exc:  # a driver or runtime that cannot start
+        return f"torch cannot run on {device_name} here ({exc})"
+    return None
+
+
+@pytest.fixture
+def skip_unless_device_works():
+    """A function ``(namespace, device_name)`` that skips the test, with the
+    reason, unless that device of that array library works on this machine."""
+
+    def skip(namespace, device_name):
+        reason = device_skip_reason(namespace, device_name)
+        if reason is not None:
+            pytest.skip(reason)
+
+    return skip
