@@ -100,15 +100,20 @@ class FitTask:
 
 
 class EpochTasks:
-    """Reports each epoch of a fit as a subtask, with begin and end hooks.
+    """Reports each epoch of a fit (or of a CV split's fold) as a subtask,
+    with begin and end hooks.
 
     Parameters
     ----------
-    task : FitTask
-        The fit whose subtasks the epochs are.
+    task : FitTask or SplitTask
+        The task whose subtasks the epochs are.
 
-    fitted_attributes : callable
-        See :meth:`FitTask.epochs`.
+    fitted_attributes : callable or None
+        See :meth:`FitTask.epochs`. None for a CV split: its neurons are the
+        candidates, none of them the estimator, so the hooks get no
+        ``fitted_estimator``, and a request to stop is ignored (the fold's
+        epochs serve every candidate epoch count at once, each candidate
+        scored at its own count).
     """
 
     def __init__(self, task, fitted_attributes):
@@ -122,22 +127,29 @@ class EpochTasks:
         coef, intercept = kernel.get_params()
         return self.fitted_attributes(coef, intercept, list(curve))
 
+    def _reconstruction(self, kernel, curve):
+        if self.fitted_attributes is None:
+            return None
+        return lambda: self._attributes(kernel, curve)
+
     def begin(self, kernel, curve):
         """Report the start of an epoch, at the weights it starts from."""
         self.context = self.task.context.subcontext(task_name="epoch")
         self.context.call_on_fit_task_begin(
             estimator=self.task.estimator,
-            reconstruction_attributes=lambda: self._attributes(kernel, curve),
+            reconstruction_attributes=self._reconstruction(kernel, curve),
             **self.task.data,
         )
 
     def end(self, kernel, curve):
-        """Report the end of an epoch; True if a callback asks to stop."""
-        return self.context.call_on_fit_task_end(
+        """Report the end of an epoch; True if a callback asks to stop (and
+        may: see ``fitted_attributes``)."""
+        stop = self.context.call_on_fit_task_end(
             estimator=self.task.estimator,
-            reconstruction_attributes=lambda: self._attributes(kernel, curve),
+            reconstruction_attributes=self._reconstruction(kernel, curve),
             **self.task.data,
         )
+        return bool(stop) and self.fitted_attributes is not None
 
 
 class CVFitTask(FitTask):
@@ -260,36 +272,4 @@ class SplitTask:
 
     def epochs(self):
         """What reports the fold's epochs one by one, as subtasks of the split."""
-        return BankEpochs(self)
-
-
-class BankEpochs:
-    """Reports each epoch of a fold's bank as a subtask of the split.
-
-    The bank holds one neuron per learning rate, none of them the CV
-    estimator, so the hooks get no ``fitted_estimator``. A callback's request
-    to stop is ignored: the fold's epochs serve every candidate epoch count at
-    once, and each candidate is scored at its own count.
-
-    Parameters
-    ----------
-    task : SplitTask
-        The split whose subtasks the epochs are.
-    """
-
-    def __init__(self, task):
-        self.task = task
-        self.context = None
-
-    def begin(self):
-        """Report the start of an epoch."""
-        self.context = self.task.context.subcontext(task_name="epoch")
-        self.context.call_on_fit_task_begin(
-            estimator=self.task.estimator, **self.task.data
-        )
-
-    def end(self):
-        """Report the end of an epoch (a request to stop is ignored)."""
-        self.context.call_on_fit_task_end(
-            estimator=self.task.estimator, **self.task.data
-        )
+        return EpochTasks(self, None)

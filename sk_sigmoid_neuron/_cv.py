@@ -1,10 +1,10 @@
 """SigmoidNeuronRegressorCV: the learnrate x epochs search in one pass per fold."""
 
 import warnings
-from functools import partial
 from inspect import signature
 from numbers import Integral, Number, Real
 from traceback import format_exc
+from types import SimpleNamespace
 
 import numpy as np
 from scipy.stats import rankdata
@@ -12,15 +12,20 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context, clone
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import check_scoring, get_scorer_names, r2_score
 from sklearn.model_selection import check_cv
-from sklearn.utils._array_api import check_same_namespace, get_namespace_and_device
+from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted
 
-from . import _array_api, _callbacks, _diagnostics, _kernels, _namespace, _scaling
-from ._descent import start
-from ._sigmoid_neuron import SigmoidNeuronRegressor, _unchanged_on_error
-from ._validation import given_weights, validate_array_data, validate_training_data
+from . import _advice, _callbacks, _kernels, _scaling
+from ._descent import Checkpoints, descend, start
+from ._namespace import to_numpy
+from ._sigmoid_neuron import (
+    SigmoidNeuronRegressor,
+    _unchanged_on_error,
+    fitted_model,
+    make_source,
+)
 
 # parameters passed on, unchanged, to every SigmoidNeuronRegressor the search fits
 _CORE_PARAMS = ("fit_intercept", "target_scaling", "loss", "alpha", "random_state")
@@ -288,34 +293,40 @@ class SigmoidNeuronRegressorCV(
         with _unchanged_on_error(self):
             learnrates, epoch_counts = self._check_grid()
             core = clone(SigmoidNeuronRegressor(**self._core_params()))
-            Xv, Y, sw, y_ndim, exponent = _validate(self, X, y, sample_weight)
-            y_split = Y[:, 0] if y_ndim == 1 else Y
-            task.begin(Xv, y_split, given_weights(sw, exponent))
-            # the core's errors, before any fold
-            _scaling.learn_target_range(Y, sw, self.target_scaling)
-            splits = list(check_cv(self.cv).split(Xv, y_split, groups))
-            scorer, weigh_scores = self._scorer(core, sw)
-            split_tasks = task.begin_search(len(splits), int(epoch_counts.max()))
-            scores, failed = self._cross_validate(
-                core,
-                Xv,
-                Y,
-                sw,
-                splits,
-                learnrates,
-                epoch_counts,
-                scorer,
-                weigh_scores,
-                y_ndim,
-                split_tasks,
-            )
+            with make_source(self, X, y, sample_weight, reset=True) as source:
+                task.begin(source.callback_data)
+                # the core's errors, before any fold
+                _scaling.learn_target_range(
+                    source.y_extremes(), None, self.target_scaling
+                )
+                # splitters need the number of records, the targets and groups
+                Y = source.gather("Y")
+                y_split = Y[:, 0] if source.y_ndim == 1 else Y
+                splits = list(
+                    check_cv(self.cv).split(
+                        np.empty((source.n_samples, 0)), y_split, groups
+                    )
+                )
+                scorer, weigh_scores = self._scorer(core, source.weighted)
+                split_tasks = task.begin_search(len(splits), int(epoch_counts.max()))
+                scores, failed = self._cross_validate(
+                    core,
+                    source,
+                    X,
+                    splits,
+                    learnrates,
+                    epoch_counts,
+                    scorer,
+                    weigh_scores,
+                    split_tasks,
+                )
             self._check_failures(failed, learnrates)
             task.end_search()
 
             # the candidates in the order of ParameterGrid, which sorts the keys
             # ("epochs" < "learnrate") and varies the last one fastest
             params = [
-                {"epochs": int(e), "learnrate": float(lr)}
+                {"epochs": int(e), "learnrate": lr}
                 for e in epoch_counts
                 for lr in learnrates
             ]
@@ -326,12 +337,12 @@ class SigmoidNeuronRegressorCV(
             self.best_score_ = float(
                 self.cv_results_["mean_test_score"][self.best_index_]
             )
-            self.learnrate_ = self.best_params_["learnrate"]
             self.epochs_ = self.best_params_["epochs"]
 
             self.best_estimator_ = clone(core).set_params(**self.best_params_)
-            with task.refit(self.best_estimator_):
+            with task.refit(self.best_estimator_), _advice.entry("search"):
                 self.best_estimator_.fit(X, y, sample_weight=sample_weight)
+            self.learnrate_ = self.best_estimator_.learnrate_
             self.coef_ = self.best_estimator_.coef_
             self.intercept_ = self.best_estimator_.intercept_
             task.end()
@@ -378,23 +389,25 @@ class SigmoidNeuronRegressorCV(
         return {name: getattr(self, name) for name in _CORE_PARAMS}
 
     def _check_grid(self):
-        """``learnrates`` and the candidate epoch counts as 1-D arrays."""
-        try:
-            learnrates = np.asarray(self.learnrates, dtype=np.float64)
-        except (TypeError, ValueError):
+        """``learnrates`` (floats and "auto") and the candidate epoch counts."""
+        given = self.learnrates
+        if isinstance(given, str) or np.ndim(given) != 1 or len(given) == 0:
             raise ValueError(
-                "learnrates must be a list of positive numbers; got "
-                f"{self.learnrates!r}."
-            ) from None
-        if learnrates.ndim != 1 or learnrates.size == 0:
-            raise ValueError(
-                "learnrates must be a non-empty 1-D list of positive numbers; got "
-                f"shape {learnrates.shape}."
+                "learnrates must be a non-empty 1-D list of positive numbers or "
+                f"'auto'; got {given!r}."
             )
-        if not np.all(np.isfinite(learnrates) & (learnrates > 0)):
-            raise ValueError(
-                f"learnrates must all be positive and finite; got {self.learnrates!r}."
-            )
+        learnrates = []
+        for lr in given:
+            if isinstance(lr, str) and lr == "auto":
+                learnrates.append("auto")
+                continue
+            ok = isinstance(lr, Real) and not isinstance(lr, bool)
+            if not (ok and np.isfinite(lr) and lr > 0):
+                raise ValueError(
+                    "learnrates must hold positive, finite numbers or 'auto' (as "
+                    f"SigmoidNeuronRegressor's learnrate); got {lr!r} in {given!r}."
+                )
+            learnrates.append(float(lr))
         if isinstance(self.epochs, Integral):
             return learnrates, np.arange(1, int(self.epochs) + 1)
         epochs = np.asarray(self.epochs)
@@ -410,11 +423,11 @@ class SigmoidNeuronRegressorCV(
             )
         return learnrates, epochs.astype(np.int64)
 
-    def _scorer(self, core, sw):
+    def _scorer(self, core, weighted):
         """The scorer (None: R2, computed for the whole bank) and whether it
         gets the validation weights (as in GridSearchCV, when it accepts them)."""
         scorer = None if self.scoring is None else check_scoring(core, self.scoring)
-        if sw is None:
+        if not weighted:
             return scorer, False
         if scorer is None or _accepts_sample_weight(scorer):
             return scorer, True
@@ -430,15 +443,13 @@ class SigmoidNeuronRegressorCV(
     def _cross_validate(
         self,
         core,
+        source,
         X,
-        Y,
-        sw,
         splits,
         learnrates,
         epoch_counts,
         scorer,
         weigh_scores,
-        y_ndim,
         split_tasks,
     ):
         """Scores and failures, each of shape (n_candidates, n_splits)."""
@@ -448,14 +459,27 @@ class SigmoidNeuronRegressorCV(
             checkpoints=checkpoints,
             scorer=scorer,
             weigh_scores=weigh_scores,
-            y_ndim=y_ndim,
             feature_names=getattr(self, "feature_names_in_", None),
             error_score=self.error_score,
         )
-        folds = Parallel(n_jobs=self.n_jobs)(
+        # a source on dask stays in this process, with its client
+        n_jobs = self.n_jobs if source.local else 1
+        # every fold on the engine this process would choose for the search
+        work = source.n_samples * source.n_features * source.n_outputs
+        work *= len(learnrates) * int(checkpoints[-1]) * len(splits)
+        engine = _kernels.chosen_engine(work)
+        folds = Parallel(n_jobs=n_jobs)(
             delayed(_fold_scores)(
-                clone(core), X, Y, sw, train, test, k, task=split_tasks[k], **search
-            )
+                clone(core),
+                source,
+                X,
+                train,
+                test,
+                k,
+                task=split_tasks[k],
+                engine=engine,
+                **search,
+            )  # fmt: skip
             for k, (train, test) in enumerate(splits)
         )
         # a fold's (checkpoint, learnrate) table, flattened row by row, is in
@@ -471,7 +495,7 @@ class SigmoidNeuronRegressorCV(
         if not n_failed:
             return
         lr_index = np.flatnonzero(failed.any(axis=1)) % len(learnrates)
-        bad = [float(lr) for lr in learnrates[np.unique(lr_index)]]
+        bad = [learnrates[j] for j in np.unique(lr_index)]
         detail = (
             f"The fits diverged (non-finite weights or an exploding loss) with "
             f"learnrate in {bad}: too large "
@@ -488,55 +512,10 @@ class SigmoidNeuronRegressorCV(
         )
 
 
-class _Candidate(SigmoidNeuronRegressor):
-    """One fitted (learnrate, epochs) of a fold's bank, as a scorer sees it.
-
-    sklearn scorers call ``predict(X)`` (directly, or through ``score``) on the
-    validation part they are given; the bank computed those predictions for
-    all its neurons at once, so ``predict`` returns them for that very array
-    and computes as usual for any other.
-    """
-
-    @classmethod
-    def from_bank(
-        cls,
-        params,
-        coef,
-        intercept,
-        target_range,
-        curve,
-        y_ndim,
-        feature_names,
-        X_val,
-        y_pred_val,
-    ):
-        """The fitted estimator of one neuron group of the bank."""
-        candidate = cls(**params)
-        candidate._set_fitted(
-            coef, intercept, *target_range, curve.tolist(), y_ndim=y_ndim
-        )
-        candidate.learnrate_ = candidate.learnrate
-        # what a fit without store_path or compute_inference sets to None
-        candidate.validation_loss_curve_ = None
-        candidate.coef_path_ = candidate.intercept_path_ = None
-        candidate.coef_cov_ = candidate.coef_se_ = candidate.intercept_se_ = None
-        candidate.n_features_in_ = coef.shape[1]
-        if feature_names is not None:
-            candidate.feature_names_in_ = feature_names
-        candidate._X_val, candidate._y_pred_val = X_val, y_pred_val
-        return candidate
-
-    def predict(self, X):
-        if X is self._X_val:
-            return self._y_pred_val
-        return super().predict(X)
-
-
 def _fold_scores(
     core,
+    source,
     X,
-    Y,
-    sw,
     train,
     test,
     split,
@@ -545,205 +524,129 @@ def _fold_scores(
     checkpoints,
     scorer,
     weigh_scores,
-    y_ndim,
     feature_names,
     error_score,
+    engine,
     task=None,
 ):
     """Scores of every (checkpoint, learnrate) on one split.
 
-    Returns ``scores`` and ``failed``, both of shape (n_checkpoints,
-    n_learnrates); ``failed`` marks candidates whose weights became
-    non-finite, scored ``error_score``, as is a candidate whose scoring
-    raises (with GridSearchCV's warning). The R2 of the whole bank is one
-    call; where it is undefined or fails (fewer than two validation records,
-    no validation weight) the candidates are scored one by one, as
-    GridSearchCV would. ``task``, a ``_callbacks.SplitTask``,
-    reports the split and its epochs, one by one, to the callbacks; None runs
-    the bank from checkpoint to checkpoint.
+    The fold is a source of its own (``source.fold``: the training rows keep
+    their weights, every other row trains with weight 0, and the validation
+    rows are kept apart for scoring), on which the one descent trains every
+    candidate learning rate as a neuron of one kernel, from the start
+    :class:`SigmoidNeuronRegressor` would draw, and scores the candidates at
+    each checkpoint. Returns ``scores`` and ``failed``, both of shape
+    (n_checkpoints, n_learnrates); ``failed`` marks candidates whose fit
+    diverged (the descent's check), scored ``error_score``, as is a
+    candidate whose scoring raises (with GridSearchCV's warning). The R2 of
+    the whole bank is one call; where it is undefined or fails (fewer than
+    two validation records, no validation weight) the candidates are scored
+    one by one, as GridSearchCV would. ``task``, a ``_callbacks.SplitTask``,
+    reports the split and its epochs to the callbacks; ``engine`` trains it
+    (``_kernels.same_engine``).
     """
-    if sw is not None:  # records of weight 0 are absent, as in fit
-        train = np.asarray(train)
-        if train.dtype == bool:  # a mask, from a hand-made iterable of splits
-            train = np.flatnonzero(train)
-        train = train[sw[train] > 0]
-    # X of an array-API namespace stays there (on its device); the targets,
-    # the weights and the splits are numpy, moved to X's device where the
-    # bank and the scores meet X
-    namespace = _namespace.namespace_of(X)
-    if namespace is None:
-        dtype, to_x, predict_unit = X.dtype, _same, _kernels.predict_unit
-    else:
-        dtype = _namespace.numpy_dtype(namespace[0], X.dtype)
-        to_x = partial(_namespace.to_namespace, xp=namespace[0], device=namespace[1])
-        predict_unit = _array_api.predict_unit
-    X_tr, Y_tr = _namespace.take_rows(X, train), Y[train]
-    sw_tr = None if sw is None else sw[train]
-    if sw_tr is not None and not sw_tr.sum() > 0:
-        raise ValueError(
-            f"sample_weight sums to zero on the training part of CV split {split}; "
-            "every training part needs a record with positive weight. Use other "
-            "splits (cv) or check the weights."
+    n_lr, m = len(learnrates), source.n_outputs
+    with (
+        _kernels.same_engine(engine),
+        source.fold(np.asarray(train), np.asarray(test), f"CV split {split}") as fold,
+    ):
+        if task is not None:
+            task.begin(*fold.training_data())
+        # what SigmoidNeuronRegressor.fit does on this training part
+        lo, hi = _scaling.learn_target_range(
+            fold.y_extremes(), None, core.target_scaling
         )
-    epochs_tasks = None
-    if task is not None:
-        task.begin(X_tr, Y_tr[:, 0] if y_ndim == 1 else Y_tr, train)
-        epochs_tasks = task.epochs()
-    # what SigmoidNeuronRegressor.fit does on this training part
-    lo, hi = _scaling.learn_target_range(Y_tr, sw_tr, core.target_scaling)
-    T = _scaling.to_unit(Y_tr, lo, hi, dtype)
-    coef, intercept, _ = start(
-        n_features=X.shape[1],
-        n_outputs=Y.shape[1],
-        dtype=dtype,
-        random_state=core.random_state,
-    )
+        fold.set_targets(lo, hi)
+        coef, intercept, _ = start(
+            n_features=source.n_features,
+            n_outputs=m,
+            dtype=source.dtype,
+            random_state=core.random_state,
+        )
+        settings = SimpleNamespace(**core.get_params())
+        settings.learnrate, settings.epochs = list(learnrates), int(checkpoints[-1])
+        X_val, Y_val, s_val = fold.held_out(X=scorer is not None)
+        y_val = Y_val[:, 0] if source.y_ndim == 1 else Y_val
+        score_kw = {"sample_weight": s_val} if weigh_scores else {}
+        if scorer is None and (
+            len(Y_val) < 2 or (weigh_scores and not s_val.sum() > 0)
+        ):
+            # the bank's R2 is undefined here (NaN for one record) or fails (no
+            # weight): score candidate by candidate, as GridSearchCV's R2 would
+            scorer = check_scoring(core)
+            X_val = fold.held_out(X=True)[0]
+        scores = np.empty((len(checkpoints), n_lr))
+        failed = np.zeros((len(checkpoints), n_lr), dtype=bool)
 
-    # the bank: neuron j * m + o is learning rate j, output o
-    n_lr, m = len(learnrates), Y.shape[1]
-    # one column per neuron, even when they share it: a contiguous (n, k)
-    # array is half the cost of broadcasting one column in the kernel
-    T_bank = np.tile(T, (1, n_lr))
-    lo_bank, hi_bank = np.tile(lo, n_lr), np.tile(hi, n_lr)
-    X_val, Y_val = _namespace.take_rows(X, test), Y[test]
-    y_val = to_x(Y_val[:, 0] if y_ndim == 1 else Y_val)
-    score_kw = {"sample_weight": to_x(sw[test])} if weigh_scores else {}
-    if scorer is None and (len(Y_val) < 2 or (weigh_scores and not sw[test].sum() > 0)):
-        # the bank's R2 is undefined here (NaN for one record) or fails (no
-        # weight): score candidate by candidate, as GridSearchCV's R2 would
-        scorer = check_scoring(core)
-    if scorer is None:
-        y_val_bank = to_x(np.tile(Y_val, (1, n_lr)))
-    else:
-        params = core.get_params()
-        curve = np.empty((checkpoints[-1], n_lr))  # loss curves, as loss_curve_
-
-    scores = np.empty((len(checkpoints), n_lr))
-    failed = np.zeros((len(checkpoints), n_lr), dtype=bool)
-    bad = np.zeros(n_lr, dtype=bool)
-    done = 0
-    first = None  # each candidate's loss in the first epoch
-    # the checkpoints' predictions and scores too run on one BLAS thread: after
-    # a product on two, OpenBLAS's worker spins for about 0.1 s, on a core
-    # that the bank's own threads need (the bank then takes 1.8x as long)
-    bank = dict(fit_intercept=core.fit_intercept, loss=core.loss, alpha=core.alpha)
-    with np.errstate(over="ignore", invalid="ignore"):
-        if namespace is None:
-            kernel = _kernels.make_kernel(
-                X_tr, T_bank, sw_tr, np.repeat(learnrates, m), **bank
-            )
-        else:  # the bank as one matrix product per epoch, on X's device
-            kernel = _array_api.ArrayKernel(
-                X_tr, to_x(T_bank), to_x(sw_tr), np.repeat(learnrates, m), **bank
-            )
-    with _kernels.one_blas_thread(), kernel as kern:
-        kern.set_params(np.tile(coef, (n_lr, 1)), np.tile(intercept, n_lr))
-        for c, epochs in enumerate(checkpoints):
-            losses = _run(kern, int(epochs) - done, epochs_tasks)
-            done = int(epochs)
-            # a fit fails (for this and every later epoch count) once a loss
-            # or a weight is non-finite or the loss exploded, as
-            # SigmoidNeuronRegressor.fit checks (per candidate, over outputs)
-            finite = np.isfinite(losses).all(axis=0) & np.isfinite(kern.coef_aug).all(
-                axis=1
-            )
-            per_fit = losses.reshape(len(losses), n_lr, m).max(axis=2)
-            first = per_fit[0] if first is None else first
-            with np.errstate(invalid="ignore"):
-                blown = _diagnostics.exploded(per_fit.max(axis=0), first)
-            bad |= ~finite.reshape(n_lr, m).all(axis=1) | blown
+        def reached(epoch, coef_k, intercept_k, failed_neurons, losses):
+            c = int(np.searchsorted(checkpoints, epoch))
+            bad = failed_neurons.reshape(n_lr, m).any(axis=1)
             if bad.any() and isinstance(error_score, str):  # "raise"
-                lr = float(learnrates[np.flatnonzero(bad)[0]])
+                lr = learnrates[int(np.flatnonzero(bad)[0])]
                 raise ValueError(
-                    f"The fit diverged within {done} epochs on CV "
+                    f"The fit diverged within {epoch} epochs on CV "
                     f"split {split}: learnrate={lr!r} is too large for this data. "
                     "Remove it from learnrates, or scale X (for example with "
                     "sklearn.preprocessing.StandardScaler); error_score=np.nan "
                     "scores such candidates NaN instead."
                 )
             failed[c] = bad
-            coef_k, intercept_k = kern.get_params()
-            with np.errstate(all="ignore"):
-                y_pred = _scaling.from_unit(
-                    predict_unit(X_val, coef_k, intercept_k), lo_bank, hi_bank
-                )
-            if bad.any():  # placeholders, scored error_score
-                y_pred = _zero_columns(y_pred, np.repeat(bad, m))
             if scorer is None:
-                # R2 of every neuron in one call; a candidate's score is the
-                # uniform average over its outputs, as in SigmoidNeuronRegressor.score
-                with np.errstate(all="ignore"):
-                    r2 = r2_score(
-                        y_val_bank, y_pred, multioutput="raw_values", **score_kw
-                    )
-                scores[c] = _namespace.to_numpy(r2).reshape(n_lr, m).mean(axis=1)
+                y_unit = fold.predict_held_out(coef_k, intercept_k)
+                scores[c] = _bank_r2(y_unit, lo, hi, n_lr, Y_val, score_kw)
             else:
-                curve[done - len(losses) : done] = losses.reshape(-1, n_lr, m).mean(
-                    axis=2
-                )
+                # each candidate's loss curve: the mean over its outputs
+                curves = losses.reshape(len(losses), n_lr, m).mean(axis=2)
                 for j in np.flatnonzero(~bad):
                     group = slice(j * m, (j + 1) * m)
-                    pred = y_pred[:, group]
-                    cand = _Candidate.from_bank(
-                        {**params, "learnrate": float(learnrates[j]), "epochs": done},
+                    params = {"learnrate": learnrates[j], "epochs": epoch}
+                    candidate = fitted_model(
+                        clone(core).set_params(**params),
                         coef_k[group],
                         intercept_k[group],
-                        (lo, hi),
-                        curve[:done, j],
-                        y_ndim,
-                        feature_names,
-                        X_val,
-                        pred[:, 0] if y_ndim == 1 else pred,
+                        lo,
+                        hi,
+                        curve=curves[:, j].tolist(),
+                        y_ndim=source.y_ndim,
+                        feature_names=feature_names,
+                        namespace=source.namespace,
                     )
                     scores[c, j] = _score(
-                        scorer, cand, X_val, y_val, score_kw, error_score
+                        scorer, candidate, X_val, y_val, score_kw, error_score
                     )
             if bad.any():
                 scores[c, bad] = error_score
+
+        tasks = None if task is None else task.epochs()
+        with _kernels.one_blas_thread():
+            descend(
+                fold,
+                settings,
+                np.tile(coef, (n_lr, 1)),
+                np.tile(intercept, n_lr),
+                [],
+                epochs=tasks,
+                checkpoints=Checkpoints(checkpoints, reached),
+            )
     if task is not None:
         task.end()
     return scores, failed
 
 
-def _validate(estimator, X, y, sample_weight):
-    """``(X, Y, s, y_ndim, exponent)`` of ``validate_training_data``; X of an
-    array-API namespace stays there, Y and s are numpy (host) copies."""
-    namespace = _namespace.namespace_of(X)
-    if namespace is None:
-        return validate_training_data(estimator, X, y, sample_weight, reset=True)
-    xp, device = namespace
-    X, Y, s, y_ndim, exponent = validate_array_data(
-        estimator, X, y, sample_weight, reset=True, xp=xp, device=device
-    )
-    Y = np.array(_namespace.to_numpy(Y), dtype=np.float64)
-    s = None if s is None else np.array(_namespace.to_numpy(s))
-    return X, Y, s, y_ndim, exponent
-
-
-def _same(a):
-    return a
-
-
-def _zero_columns(y_pred, columns):
-    """``y_pred`` with the ``columns`` (a boolean mask) set to 0."""
-    if isinstance(y_pred, np.ndarray):
-        y_pred[:, columns] = 0.0
-        return y_pred
-    xp, _, device = get_namespace_and_device(y_pred)
-    mask = xp.asarray(columns, device=device)
-    return xp.where(mask, xp.zeros_like(y_pred[:1, ...]), y_pred)
-
-
-def _run(kern, n_epochs, epochs_tasks):
-    """``n_epochs`` epochs of the bank, their losses; one by one for the callbacks."""
-    if epochs_tasks is None:
-        return kern.run(n_epochs)
-    losses = []
-    for _ in range(n_epochs):
-        epochs_tasks.begin()
-        losses.append(kern.run(1))
-        epochs_tasks.end()  # a request to stop is ignored (see BankEpochs)
-    return np.concatenate(losses)
+def _bank_r2(y_unit, lo, hi, n_lr, Y_val, score_kw):
+    """Each candidate's R2 from every neuron's held-out predictions in one
+    call: a candidate's is the uniform average over its outputs (as
+    ``SigmoidNeuronRegressor.score``)."""
+    m = Y_val.shape[1]
+    with np.errstate(all="ignore"):
+        y_pred = _scaling.from_unit(y_unit, np.tile(lo, n_lr), np.tile(hi, n_lr))
+        y_pred = np.asarray(to_numpy(y_pred), dtype=np.float64)
+        y_pred[~np.isfinite(y_pred)] = 0.0  # failed candidates, scored apart
+        r2 = r2_score(
+            np.tile(Y_val, (1, n_lr)), y_pred, multioutput="raw_values", **score_kw
+        )
+    return np.asarray(r2).reshape(n_lr, m).mean(axis=1)
 
 
 def _score(scorer, candidate, X, y, score_kw, error_score):
@@ -790,9 +693,14 @@ def _cv_results(params, scores):
     n_candidates = len(params)
     results = {}
     for name in params[0]:
-        values = np.array([p[name] for p in params])
+        values = [p[name] for p in params]
+        # as GridSearchCV: one dtype when the values share one, else objects
+        kinds = {type(v) for v in values}
+        array = np.array(values) if len(kinds) == 1 else np.empty(n_candidates, object)
+        if len(kinds) > 1:
+            array[:] = values
         results[f"param_{name}"] = np.ma.MaskedArray(
-            values, mask=np.zeros(n_candidates, dtype=bool)
+            array, mask=np.zeros(n_candidates, dtype=bool)
         )
     results["params"] = params
     for k in range(scores.shape[1]):

@@ -1,25 +1,24 @@
-"""Dask collections as a data source of the descent (see ``_descent``).
+"""Dask collections as a data source of the descent (see ``_source``).
 
 An epoch of the rule is a sum over records, so every chunk of rows computes
-its part of the sums where it lives (``Σ sδx``, ``Σ sδ``, ``Σ sℓ``), only
-those small sums travel to the client, and the client applies the step to
-weights that stay small numpy arrays. The client adds the chunks' sums in
-chunk order, so a fit does not depend on where the chunks live.
-
-Everything else (the start, the target range, the learning rate, the
-stopping rules, early stopping, callbacks, the loss curve, the checks and
-their messages, the standard errors) is the estimator's own code, which
-runs the same on this source as on data in memory: this module computes
-on chunks and nothing else, and imports no estimator module.
+its part of the sums where it lives, by the engine that ``make_kernel`` picks
+for the chunk (``Σ sδx``, ``Σ sδ``, ``Σ sℓ``); only those small sums travel to
+the client, which adds them in chunk order (so a fit does not depend on where
+the chunks live) and applies the step to weights that stay small numpy
+arrays. Every other pass (the target range, the split, the auto step's parts,
+the validation loss, the diagnostics' sample, the sandwich) is the source
+base's own, mapped over the chunks: this module holds the chunks and checks
+their values, and imports no estimator module and nothing from the descent.
 
 The data are read once: X, y and the weights are converted and checked chunk
 by chunk (with the in-memory checks and messages, plus where the bad value
 is), and the chunks stay in the workers' memory for the whole fit. With a
-``distributed`` client active, each epoch is one task per worker thread
-(over the chunks that worker holds) and one gather; without one, each epoch
-is one small graph for dask's default scheduler.
+``distributed`` client active, each pass is one task per worker thread (over
+the chunks that worker holds) and one gather; without one, each pass is one
+small graph for dask's default scheduler.
 """
 
+import copy
 import math
 import sys
 
@@ -31,9 +30,9 @@ from sklearn.utils.validation import (
     check_consistent_length,
 )
 
-from . import _inference, _kernels, _scaling
-from ._descent import ZERO_WEIGHT_PART, validation_positions
+from . import _inference
 from ._predict import predict_mean
+from ._source import Source
 from ._validation import (
     check_dtype,
     raise_value_error,
@@ -46,12 +45,16 @@ from ._validation import (
 BLOCK_BYTES = 1 << 20
 
 
-class DaskSource:
-    """The records of a fit as dask chunks, kept where they live.
+class DaskSource(Source):
+    """The records of a fit as dask chunks, kept where they live (one part
+    each).
 
     Shapes, dtypes, ``n_features_in_`` and ``feature_names_in_`` are checked
     from the metadata; the values chunk by chunk, once.
     """
+
+    namespace = None
+    local = False
 
     def __init__(self, estimator, X, y, sample_weight, *, reset):
         name = type(estimator).__name__
@@ -66,7 +69,6 @@ class DaskSource:
         try:
             stats = self.chunks.map(_chunk_stats)
             self._check(stats, name)
-            self._stats = stats
             self.weight_exponent = 0
             if self.weighted:
                 largest = max(st["smax"] for st in stats)
@@ -79,13 +81,20 @@ class DaskSource:
             self.chunks.close()
             raise
         self.n_train = self.n_samples
-        self._S_train = None
 
-    def __enter__(self):
-        return self
+    def map(self, func, *, per_part=(), **kwargs):
+        return self.chunks.map(func, per_chunk=per_part, **kwargs)
 
-    def __exit__(self, *exc):
+    def transform(self, func, *, per_part=(), **kwargs):
+        self.chunks.transform(func, per_chunk=per_part, **kwargs)
+
+    def close(self):
         self.chunks.close()
+
+    def _copy(self):
+        other = copy.copy(self)
+        other.chunks = copy.copy(self.chunks)
+        return other
 
     def _check(self, stats, name):
         """The errors in-memory validation raises, from the chunks' summaries."""
@@ -101,157 +110,9 @@ class DaskSource:
                 where = f"first at row {self.offsets[c] + row}, in dask chunk {c}"
                 raise_value_error(value, "sample_weight", where, name)
 
-    # -- what the estimator asks -------------------------------------------------
     def callback_data(self):
         X, y, s = self._given
         return X, y, s
-
-    def y_extremes(self):
-        """Smallest and largest y of the records with positive weight, (2, k)."""
-        ymin = np.min([st["ymin"] for st in self._stats], axis=0)
-        ymax = np.max([st["ymax"] for st in self._stats], axis=0)
-        return np.vstack([ymin, ymax])
-
-    def set_targets(self, lo, hi):
-        self.chunks.transform(_chunk_targets, lo=lo, hi=hi)
-
-    # -- what the descent asks -------------------------------------------------------
-    def split(self, fraction, random_state):
-        if fraction is None:
-            self.chunks.transform(_chunk_split, val=None)
-            self.n_train = self.n_samples
-        else:
-            present = None
-            if self.weighted:  # from the persisted chunks, not the graph
-                rows = self.chunks.map(_chunk_present)
-                present = np.concatenate(
-                    [a + r for a, r in zip(self.offsets[:-1], rows, strict=True)]
-                )
-            n_present = self.n_samples if present is None else len(present)
-            val, n_train = validation_positions(n_present, fraction, random_state)
-            if present is not None:
-                val = present[val]
-            self.chunks.transform(
-                _chunk_split, val=self._by_chunk(val), per_chunk=("val",)
-            )
-            self.n_train = n_train
-        sums = self.chunks.map(_chunk_weight_sums)
-        self._S_train = float(sum(p[0] for p in sums))
-        self._S_val = float(sum(p[1] for p in sums))
-        if fraction is not None and not (self._S_train > 0 and self._S_val > 0):
-            raise ValueError(ZERO_WEIGHT_PART)
-
-    def _by_chunk(self, rows):
-        """Sorted global ``rows`` as one array of local rows per chunk."""
-        edges = np.searchsorted(rows, self.offsets)
-        return [
-            rows[a:b] - offset
-            for a, b, offset in zip(
-                edges[:-1], edges[1:], self.offsets[:-1], strict=True
-            )
-        ]
-
-    def map_train(self, func, **kwargs):
-        return self.chunks.map(_chunk_apply, train_func=func, kwargs=kwargs)
-
-    def trainer(self, coef, intercept, learnrate, *, loss, alpha, fit_intercept):
-        return _Trainer(
-            self, coef, intercept, learnrate, loss, alpha, fit_intercept, self._S_train
-        )
-
-    def validation_loss(self, trainer, loss):
-        return float((trainer.validation_sum() / self._S_val).mean())
-
-    def sample(self, rows):
-        parts = self.chunks.map(
-            _chunk_sample, rows=self._by_chunk(rows), per_chunk=("rows",)
-        )
-        X = np.concatenate([p[0] for p in parts])
-        T = np.concatenate([p[1] for p in parts])
-        s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
-        return X, T, s
-
-    # -- after the descent -------------------------------------------------------------
-    def sandwich(self, coef, intercept, *, loss, alpha, fit_intercept):
-        """The sandwich over every record, from the chunks' sums."""
-        coef = np.asarray(coef, dtype=np.float64)
-        intercept = np.asarray(intercept, dtype=np.float64)
-        sums = self.chunks.map(
-            _chunk_sandwich,
-            coef=coef,
-            intercept=intercept,
-            loss=loss,
-            fit_intercept=fit_intercept,
-        )
-        A, B, score, S = (sum(s[i] for s in sums) for i in range(4))
-        return _inference.sandwich_from_sums(
-            A, B, score, S, coef, alpha=alpha, fit_intercept=fit_intercept
-        )
-
-
-class _Trainer(_kernels.Kernel):
-    """Epochs of the rule from the chunks' sums; the weights stay here.
-
-    A kernel (``_kernels.Kernel``: the same parameters, loss record and step)
-    whose epoch sums come from the chunks. A pass over the chunks gives the
-    training sums and the validation loss at the same weights, so with early
-    stopping the validation loss after an epoch and the next epoch's sums
-    take one pass.
-    """
-
-    path = "dask"
-
-    def __init__(self, source, coef, intercept, learnrate, loss, alpha, fi, S):
-        # the base's attributes, from the source's metadata (X is in chunks)
-        k, d = coef.shape
-        self.dtype = dtype = source.dtype
-        self.n_samples, self.n_features, self.n_neurons = source.n_train, d, k
-        self.fit_intercept, self.loss, self.alpha = fi, loss, float(alpha)
-        self.weight_sum = S
-        lr = np.full(k, learnrate)
-        self.learnrate = lr.astype(dtype)
-        self.step = (lr / S).astype(dtype)
-        self.decay = (1 - lr * alpha).astype(dtype)
-        self.coef_aug = np.empty((k, d + 1), dtype=dtype)
-        self.n_threads, self._pool = 1, None
-        self.source = source
-        self._cached = None  # the sums at the current weights, once computed
-        self.set_params(coef, intercept)
-
-    def set_params(self, coef, intercept):
-        super().set_params(coef, intercept)
-        self._cached = None
-
-    def _sums(self):
-        if self._cached is None:
-            parts = self.source.chunks.map(
-                _chunk_epoch, coef_aug=self.coef_aug, loss=self.loss
-            )
-            G, gb = parts[0][0].copy(), parts[0][1].copy()
-            lsum, vsum = parts[0][2].astype(np.float64), parts[0][3]
-            for p in parts[1:]:
-                G += p[0]
-                gb += p[1]
-                lsum += p[2]
-                if vsum is not None:
-                    vsum = vsum + p[3]
-            self._cached = (G, gb, lsum, vsum)
-        return self._cached
-
-    def validation_sum(self):
-        """``Σ s ℓ`` per neuron over the validation records at these weights."""
-        return self._sums()[3]
-
-    def _epoch(self):
-        G, gb, lsum, _ = self._sums()
-        self._cached = None
-        return self._apply(G, gb, lsum)
-
-    def sums(self):
-        """``(Σ sδx, Σ sδ, Σ sℓ)`` at the current weights, float64, without
-        stepping (``_kernels.Kernel.sums``): one pass over the chunks."""
-        G, gb, lsum, _ = self._sums()
-        return tuple(np.array(a, dtype=np.float64) for a in (G, gb, lsum))
 
 
 def predict(estimator, X, coef, intercept, lo, hi, cov):
@@ -609,16 +470,10 @@ def _chunk_stats(part):
         "s": None if s is None else _first_bad(s),
         "negative": None,
     }
-    Yp = Y
     if s is not None:
         neg = np.flatnonzero(s < 0)
         if len(neg):
             out["negative"] = (int(neg[0]), s[neg[0]])
-        Yp = Y[s > 0]
-    k = Y.shape[1]
-    with np.errstate(invalid="ignore"):
-        out["ymin"] = Yp.min(axis=0) if len(Yp) else np.full(k, np.inf)
-        out["ymax"] = Yp.max(axis=0) if len(Yp) else np.full(k, -np.inf)
     out["smax"] = float(s.max()) if s is not None and len(s) else 0.0
     return out
 
@@ -628,97 +483,6 @@ def _chunk_scale(part, exponent):
     if s is not None:
         s = scale_weights(s, part["X"].dtype, exponent)[0]
     return {**part, "s": s}
-
-
-def _chunk_targets(part, lo, hi):
-    return {**part, "T": _scaling.to_unit(part["Y"], lo, hi, part["X"].dtype)}
-
-
-def _chunk_present(part):
-    """The rows of the chunk with a positive weight."""
-    return np.flatnonzero(part["s"] > 0)
-
-
-def _chunk_split(part, val):
-    """The training weights (0 on the validation rows ``val``), and those rows."""
-    s = part["s"]
-    if val is None:
-        return {**part, "s_train": s, "val": None}
-    s_train = np.ones(len(part["X"]), part["X"].dtype) if s is None else s.copy()
-    s_train[val] = 0
-    return {**part, "s_train": s_train, "val": (val, None if s is None else s[val])}
-
-
-def _chunk_sample(part, rows):
-    s = part["s_train"]
-    return (
-        np.asarray(part["X"][rows], dtype=np.float64),
-        np.asarray(part["T"][rows], dtype=np.float64),
-        None if s is None else s[rows].astype(np.float64),
-    )
-
-
-def _chunk_weight_sums(part):
-    """Total weight of the chunk's training and validation records."""
-    X, s_train, val = part["X"], part["s_train"], part["val"]
-    train = len(X) if s_train is None else float(s_train.sum(dtype=np.float64))
-    if val is None:
-        return train, 0.0
-    rows, s_val = val
-    return train, len(rows) if s_val is None else float(s_val.sum(dtype=np.float64))
-
-
-def _chunk_apply(part, train_func, kwargs):
-    return train_func(part["X"], part["s_train"], **kwargs)
-
-
-def _blocks(X, T, s):
-    """``(X, T, s)`` over blocks of rows that stay in cache between the two
-    products with X (one read of X from memory instead of two)."""
-    rows = max(_kernels.LEAF_ROWS, BLOCK_BYTES // max(1, X.shape[1] * X.dtype.itemsize))
-    for r0 in range(0, len(X), rows):
-        sb = None if s is None else s[r0 : r0 + rows]
-        yield X[r0 : r0 + rows], T[r0 : r0 + rows], sb
-
-
-def _chunk_epoch(part, coef_aug, loss):
-    """The chunk's sums for one epoch (added block by block, in order), and the
-    loss sum of its validation records."""
-    X, T, s_train, val = part["X"], part["T"], part["s_train"], part["val"]
-    k, d = coef_aug.shape[0], coef_aug.shape[1] - 1
-    G = np.zeros((k, d), dtype=coef_aug.dtype)
-    gb = np.zeros(k, dtype=coef_aug.dtype)
-    lsum = np.zeros(k, dtype=coef_aug.dtype)
-    first = True
-    with np.errstate(all="ignore"):
-        for Xb, Tb, sb in _blocks(X, T, s_train):
-            sums = _kernels.partial_sums(Xb, Tb, sb, coef_aug, loss=loss)
-            if first:
-                G, gb, lsum = sums
-                first = False
-            else:
-                G += sums[0]
-                gb += sums[1]
-                lsum += sums[2]
-        vsum = None
-        if val is not None:
-            rows, s_val = val
-            W, b = coef_aug[:, :-1], coef_aug[:, -1]
-            vsum = _kernels.loss_sums(X[rows], T[rows], s_val, W, b, loss)
-    return G, gb, lsum, vsum
-
-
-def _chunk_sandwich(part, coef, intercept, loss, fit_intercept):
-    """The chunk's sums of the sandwich, over all its records."""
-    return _inference.sandwich_sums(
-        part["X"],
-        part["T"],
-        part["s"],
-        coef,
-        intercept,
-        loss=loss,
-        fit_intercept=fit_intercept,
-    )
 
 
 def _chunk_predict(X, coef, intercept, lo, hi, cov, name, dtype, block_info=None):

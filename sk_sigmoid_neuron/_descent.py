@@ -1,70 +1,60 @@
-"""The descent: the one epoch loop behind ``fit``, ``partial_fit`` and the CV refit.
+"""The descent: the one epoch loop behind ``fit``, ``partial_fit``, the CV search.
 
 :func:`start` gives the weights a fit starts from (random, ``coef_init`` /
 ``intercept_init``, or the previous fit's with ``warm_start``), and
-:func:`descend` runs the epochs on a *data source*: the rule, ``tol`` and
-``n_iter_no_change``, early stopping (validation loss, best weights kept),
-the check for non-finite weights with its error, ``verbose``,
-``store_path``, the loss curves and the callbacks' epoch tasks. The same
-code runs whatever holds the data.
+:func:`descend` runs the epochs on a *data source* (``_source``): the rule,
+``tol`` and ``n_iter_no_change``, early stopping (validation loss, best
+weights kept), the check for non-finite weights with its error, ``verbose``,
+``store_path``, the loss curves, the callbacks' epoch tasks, the CV search's
+checkpoints and the diagnostics. The same code runs whatever holds the data.
 
-A data source (``_source.InMemory``, ``_dask.DaskSource``) knows how to
-compute on its records; the descent only asks it:
-
-``split(fraction, random_state)``
-    set aside a validation part for early stopping (the records present:
-    weight > 0), or, with ``fraction=None``, train on every record;
-``map_train(func, **kwargs)``
-    ``[func(X, s, **kwargs), ...]`` over its sets of training records
-    (``learnrate="auto"`` uses it);
-``n_train``
-    the number of training records;
-``trainer(coef, intercept, learnrate, *, loss, alpha, fit_intercept)``
-    a context manager whose object runs epochs of the rule on the training
-    records: ``run(n_epochs)`` returns the loss at the start of each epoch,
-    ``(n_epochs, n_neurons)``; ``coef_aug`` holds the weights (intercept
-    last); ``set_params(coef, intercept)`` sets them and ``get_params()``
-    copies them out; ``sums()`` returns ``(Σ sδx, Σ sδ, Σ sℓ)`` at the
-    current weights, float64, without stepping (one pass over the records,
-    as an epoch: the objective and gradient of ``solver="lbfgs"``, see
-    ``_lbfgs``); ``weight_sum`` is ``Σ s`` over the training records;
-``validation_loss(trainer, loss)``
-    the mean loss (over neurons) of the validation part at the trainer's
-    current weights;
-``sample(rows)``
-    ``(X, T, s)`` of those training rows, dense float64 (``s``: the training
-    weights, or None), for the diagnostics (``_diagnostics``).
+The neurons are the outputs, or, for the CV search, candidates x outputs:
+``settings.learnrate`` is then a list with one learning rate (or "auto") per
+candidate, and neuron ``j * n_outputs + o`` is candidate ``j``'s output
+``o``.
 """
 
-import warnings
 from functools import partial as partial_fn
 from typing import NamedTuple
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection._split import _validate_shuffle_split
 from sklearn.utils import check_random_state
 
-from . import _diagnostics, _lbfgs, _stepsize
+from . import _advice, _diagnostics, _lbfgs, _stepsize
 from ._validation import check_init, check_n_outputs, check_weights_fit
 
 # A change of the loss below eps ** NOISE_POWER times it (eps: X's dtype's
-# machine epsilon; 3.7e-11 in float64, 2.4e-5 in float32) is rounding, not an
-# improvement, whatever ``tol``: kernels that sum in another order then stop
-# at the same epoch (a margin of a few ulps is not enough, since an epoch's
-# improvement shrinks slowly towards the threshold).
+# machine epsilon) is rounding, not an improvement, whatever ``tol``: kernels
+# that sum in another order then stop at the same epoch (a margin of a few
+# ulps is not enough, since an epoch's improvement shrinks slowly towards the
+# threshold).
 NOISE_POWER = 2 / 3
 
 
 class Outcome(NamedTuple):
     """What a descent ends with."""
 
-    coef: np.ndarray  # (n_outputs, n_features), X's dtype
-    intercept: np.ndarray  # (n_outputs,)
+    coef: np.ndarray  # (n_neurons, n_features), X's dtype
+    intercept: np.ndarray  # (n_neurons,)
     curve: list  # the loss curve, continued
     validation_curve: list | None
     path: list | None  # (coef, intercept) after each epoch, with store_path
     learnrate: float | None  # the step used (learnrate_; None for L-BFGS)
+
+
+class Checkpoints(NamedTuple):
+    """Where the CV search looks at the neurons during a descent.
+
+    ``epochs`` are the sorted epoch counts at which ``reached(epoch, coef,
+    intercept, failed, losses)`` is called, with the weights after that
+    epoch, the mask of the neurons whose fit failed by then (non-finite, or a
+    loss that exploded: the divergence check's, per neuron, instead of its
+    error) and each neuron's loss curve so far (n_epochs, n_neurons).
+    """
+
+    epochs: np.ndarray
+    reached: object
 
 
 def start(
@@ -112,20 +102,43 @@ def start(
     return coef, intercept, []
 
 
-def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=None):
+def check_solver(settings):
+    """The errors of settings that no data can fix, before any pass over it."""
+    if getattr(settings, "solver", "gd") == "lbfgs" and settings.early_stopping:
+        raise ValueError(
+            "early_stopping=True needs solver='gd': L-BFGS minimises the training "
+            "loss and has no epochs of the rule to stop early. Use solver='gd' "
+            "with early_stopping, or solver='lbfgs' with early_stopping=False "
+            "(and alpha to regularise)."
+        )
+
+
+def descend(
+    source,
+    settings,
+    coef,
+    intercept,
+    curve,
+    *,
+    partial=False,
+    epochs=None,
+    checkpoints=None,
+):
     """Train from ``(coef, intercept)``, continuing the loss curve ``curve``.
 
-    ``settings`` is the estimator, whose parameters are read (``solver``,
-    ``learnrate``, ``epochs``, ``tol``, ``n_iter_no_change``,
-    ``early_stopping``, ``validation_fraction``, ``random_state``,
-    ``verbose``, ``store_path``, ``loss``, ``alpha``, ``fit_intercept``).
-    ``partial`` runs one epoch of the rule, as ``partial_fit`` does whatever
-    the solver (no stopping rule, no early stopping, no printing, no
-    diagnostics). With ``solver="lbfgs"`` a fit minimises the same objective
-    with L-BFGS (``_lbfgs``): ``epochs`` caps its iterations, each an
-    "epoch" of the loss curve, the path and the callbacks. ``epochs``, an
-    ``_callbacks.EpochTasks``, reports each epoch to the callbacks and stops
-    the loop when one of them asks to.
+    ``settings`` is the estimator (or an object with its parameters), whose
+    parameters are read (``solver``, ``learnrate``, ``epochs``, ``tol``,
+    ``n_iter_no_change``, ``early_stopping``, ``validation_fraction``,
+    ``random_state``, ``verbose``, ``store_path``, ``loss``, ``alpha``,
+    ``fit_intercept``). ``partial`` runs one epoch of the rule, as
+    ``partial_fit`` does whatever the solver (no stopping rule, no early
+    stopping, no printing, no diagnostics). With ``solver="lbfgs"`` a fit
+    minimises the same objective with L-BFGS (``_lbfgs``): ``epochs`` caps
+    its iterations, each an "epoch" of the loss curve, the path and the
+    callbacks. ``epochs``, an ``_callbacks.EpochTasks``, reports each epoch
+    to the callbacks and stops the loop when one of them asks to.
+    ``checkpoints`` (:class:`Checkpoints`, the CV search) marks failed
+    neurons instead of raising, and skips the diagnostics.
 
     Raises a ValueError, and changes nothing, if the weights become
     non-finite or the loss explodes; warns (``_diagnostics.TrainingWarning``)
@@ -133,37 +146,31 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
     """
     n_epochs = 1 if partial else settings.epochs
     lbfgs = getattr(settings, "solver", "gd") == "lbfgs" and not partial
-    if lbfgs and settings.early_stopping:
-        raise ValueError(
-            "early_stopping=True needs solver='gd': L-BFGS minimises the training "
-            "loss and has no epochs of the rule to stop early. Use solver='gd' "
-            "with early_stopping, or solver='lbfgs' with early_stopping=False "
-            "(and alpha to regularise)."
-        )
+    check_solver(settings)
     early = settings.early_stopping and not partial
     stopping = not partial and (settings.tol is not None or early)
     verbose = settings.verbose if not partial else 0
     source.split(settings.validation_fraction if early else None, settings.random_state)
-    learnrate = None if lbfgs else _learnrate(source, settings)
+    n_outputs, k = source.n_outputs, coef.shape[0]
+    tcol = None if k == n_outputs else np.tile(np.arange(n_outputs), k // n_outputs)
+    learnrate = None if lbfgs else _learnrates(source, settings)
     path = [] if settings.store_path else None
     options = dict(
         loss=settings.loss, alpha=settings.alpha, fit_intercept=settings.fit_intercept
     )
-    diverged = partial_fn(
-        _diagnostics.check_divergence,
-        learnrate=settings.learnrate,
-        alpha=settings.alpha,
-    )
     curve = list(curve)
     done = len(curve)  # epochs of earlier fits (warm_start, partial_fit)
-    sample = None
-    if not partial:
-        sample = source.sample(_diagnostics.sample_rows(source.n_samples))
+    report = not partial and checkpoints is None
+    sample = (
+        source.sample(_diagnostics.sample_rows(source.n_samples)) if report else None
+    )
     begin = (coef.copy(), intercept.copy())
-    best_epoch = None
-    val_curve = None
+    best_epoch = val_curve = None
     # L-BFGS never steps: any learnrate builds its trainer
-    with source.trainer(coef, intercept, learnrate or 1.0, **options) as trainer:
+    steps = np.ones(k) if lbfgs else np.repeat(learnrate, n_outputs)
+    with source.trainer(
+        coef, intercept, steps, epochs=n_epochs, tcol=tcol, **options
+    ) as trainer:
         if lbfgs:
             coef, intercept, *_ = _lbfgs.minimize(
                 trainer,
@@ -174,72 +181,13 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
                 path=path,
                 epochs=epochs,
             )
-        elif not (stopping or verbose or path is not None or epochs is not None):
-            losses = trainer.run(n_epochs)
-            diverged(losses, trainer.coef_aug, losses[0].max(), epoch=None)
-            curve += losses.mean(axis=1).tolist()
-            coef, intercept = trainer.get_params()
         else:
-            tol = settings.tol or 0.0
-            # an improvement must also exceed the losses' rounding, so that
-            # kernels that differ in summation order stop at the same epoch
-            noise = float(np.finfo(source.dtype).eps) ** NOISE_POWER
-            cadence = 1 if verbose > 1 else max(1, n_epochs // 10)
-            val_curve = [] if early else None
-            best, best_params, no_change = np.inf, None, 0
-            stopped = halted = False  # by tol, by a callback
-            first = None
-            for epoch in range(1, n_epochs + 1):
-                if epochs is not None:
-                    epochs.begin(trainer, curve)
-                losses = trainer.run(1)
-                first = losses[0].max() if first is None else first
-                diverged(losses, trainer.coef_aug, first, epoch=epoch)
-                loss = float(losses[0].mean())
-                curve.append(loss)
-                if path is not None:
-                    path.append(trainer.get_params())
-                monitored = loss
-                if early:
-                    monitored = source.validation_loss(trainer, settings.loss)
-                    val_curve.append(monitored)
-                if verbose and (epoch % cadence == 0 or epoch == n_epochs):
-                    extra = "" if not early else f", validation loss = {monitored:.8g}"
-                    print(f"Epoch {len(curve)}, loss = {loss:.8g}{extra}")
-                if epochs is not None and epochs.end(trainer, curve):
-                    halted = True
-                    break
-                if stopping:
-                    improved = best == np.inf or (
-                        monitored < best - max(tol, noise) * abs(best)
-                    )
-                    no_change = 0 if improved else no_change + 1
-                    if monitored < best:
-                        best = monitored
-                        if early:
-                            best_params, best_epoch = trainer.get_params(), epoch
-                    if no_change >= settings.n_iter_no_change:
-                        stopped = True
-                        break
-            coef, intercept = trainer.get_params()
-            if best_params is not None:
-                coef, intercept = best_params
-            if stopping and not (stopped or halted):
-                warnings.warn(
-                    f"The loss still improved by more than tol={tol:g} (relative) "
-                    f"within the last {settings.n_iter_no_change} of epochs="
-                    f"{n_epochs}; increase epochs (or learnrate) for convergence.",
-                    ConvergenceWarning,
-                    stacklevel=4,
-                )
-            if stopped and verbose:
-                print(
-                    f"Stopped after epoch {len(curve)}: no improvement by "
-                    f"tol={tol:g} (relative)."
-                )
-            if halted and verbose:
-                print(f"Stopped after epoch {len(curve)}: a callback asked to stop.")
-    if not partial:
+            run = _Epochs(source, settings, trainer, curve, n_epochs)
+            run.stopping, run.early, run.verbose = stopping, early, verbose
+            run.path, run.tasks, run.checkpoints = path, epochs, checkpoints
+            coef, intercept = run()
+            val_curve, best_epoch = run.val_curve, run.best_epoch
+    if report:
         _diagnostics.report(
             sample,
             begin,
@@ -248,45 +196,132 @@ def descend(source, settings, coef, intercept, curve, *, partial=False, epochs=N
             settings=settings,
             best_epoch=best_epoch,
         )
-    return Outcome(coef, intercept, curve, val_curve, path, learnrate)
-
-
-def validation_positions(n_present, fraction, random_state):
-    """Early stopping's validation part: sorted positions among the
-    ``n_present`` records present (weight > 0), and the training count.
-
-    The split of ``train_test_split(range(n_present), test_size=fraction,
-    random_state=random_state)`` (its permutation, drawn the same way), with
-    the permutation in int32 where it fits and nothing else as long as the
-    data kept.
-    """
-    n_train, n_test = _validate_shuffle_split(
-        n_present, fraction, None, default_test_size=0.25
+    return Outcome(
+        coef, intercept, curve, val_curve, path, None if lbfgs else float(learnrate[0])
     )
-    if n_train == 0 or n_test == 0:
-        raise ValueError(
-            f"early_stopping needs records for both training and validation; "
-            f"with {n_present} records and validation_fraction={fraction} one "
-            "part is empty. Use more data or early_stopping=False."
+
+
+class _Epochs:
+    """The epochs of the rule on one trainer, and what watches them.
+
+    Epochs run in stretches: all of them (or up to the next checkpoint) in one
+    call of the trainer when nothing needs each epoch, one at a time when the
+    stopping rules, early stopping, ``verbose``, ``store_path`` or the
+    callbacks do.
+    """
+
+    stopping = early = False
+    verbose = 0
+    path = tasks = checkpoints = None
+
+    def __init__(self, source, settings, trainer, curve, n_epochs):
+        self.source, self.settings, self.trainer = source, settings, trainer
+        self.curve, self.n_epochs = curve, n_epochs
+        self.val_curve = self.best_epoch = None
+
+    def __call__(self):
+        source, settings, trainer, curve = (
+            self.source, self.settings, self.trainer, self.curve
+        )  # fmt: skip
+        n_epochs, tasks, path = self.n_epochs, self.tasks, self.path
+        per_epoch = self.stopping or self.verbose or path is not None or tasks
+        stops = [] if self.checkpoints is None else list(self.checkpoints.epochs)
+        diverged = partial_fn(
+            _diagnostics.check_divergence,
+            learnrate=settings.learnrate,
+            alpha=settings.alpha,
+            mark=self.checkpoints is not None,
         )
-    index = np.int32 if n_present < 2**31 else np.int64
-    # shuffled in place: RandomState.permutation(n) is this shuffle of a copy
-    permutation = np.arange(n_present, dtype=index)
-    check_random_state(random_state).shuffle(permutation)
-    return np.sort(permutation[:n_test]), n_train
+        tol = settings.tol or 0.0
+        # an improvement must also exceed the losses' rounding, so that
+        # kernels that differ in summation order stop at the same epoch
+        noise = float(np.finfo(source.dtype).eps) ** NOISE_POWER
+        cadence = 1 if self.verbose > 1 else max(1, n_epochs // 10)
+        self.val_curve = [] if self.early else None
+        best, best_params, no_change = np.inf, None, 0
+        stopped = halted = False  # by tol, by a callback
+        first = None  # each neuron's loss in the first epoch
+        failed = np.zeros(trainer.n_neurons, dtype=bool)  # for the checkpoints
+        history = []  # each neuron's losses, for the checkpoints
+        epoch = 0
+        while epoch < n_epochs:
+            upto = min([c for c in stops if c > epoch] + [n_epochs])
+            n = 1 if per_epoch else upto - epoch
+            if tasks is not None:
+                tasks.begin(trainer, curve)
+            losses = trainer.run(n)
+            first = losses[0] if first is None else first
+            epoch += n
+            failed |= diverged(
+                losses, trainer.coef_aug, first, epoch=epoch if per_epoch else None
+            )
+            curve += losses.mean(axis=1).tolist()
+            if path is not None:
+                path.append(trainer.get_params())
+            monitored = curve[-1]
+            if self.early:
+                monitored = source.validation_loss(*trainer.get_params(), settings.loss)
+                self.val_curve.append(monitored)
+            if self.verbose and (epoch % cadence == 0 or epoch == n_epochs):
+                extra = f", validation loss = {monitored:.8g}" if self.early else ""
+                print(f"Epoch {len(curve)}, loss = {curve[-1]:.8g}{extra}")
+            if stops:
+                history.append(losses)
+            if epoch in stops:
+                self.checkpoints.reached(
+                    epoch, *trainer.get_params(), failed, np.vstack(history)
+                )
+            if tasks is not None and tasks.end(trainer, curve):
+                halted = True
+                break
+            if self.stopping:
+                improved = best == np.inf or (
+                    monitored < best - max(tol, noise) * abs(best)
+                )
+                no_change = 0 if improved else no_change + 1
+                if monitored < best:
+                    best = monitored
+                    if self.early:
+                        best_params, self.best_epoch = trainer.get_params(), epoch
+                if no_change >= settings.n_iter_no_change:
+                    stopped = True
+                    break
+        if self.stopping and not (stopped or halted):
+            more = _advice.setting("epochs", 10 * n_epochs)
+            if settings.learnrate != "auto":
+                more += f" or {_advice.setting('learnrate', 'auto')}"
+            _advice.warn(
+                f"The loss still improved by more than tol={tol:g} (relative) "
+                f"within the last {settings.n_iter_no_change} of "
+                f"{_advice.setting('epochs', n_epochs)}; use {more} for "
+                "convergence.",
+                ConvergenceWarning,
+            )
+        if stopped and self.verbose:
+            print(
+                f"Stopped after epoch {len(curve)}: no improvement by "
+                f"tol={tol:g} (relative)."
+            )
+        if halted and self.verbose:
+            print(f"Stopped after epoch {len(curve)}: a callback asked to stop.")
+        return best_params if best_params is not None else trainer.get_params()
 
 
-ZERO_WEIGHT_PART = (
-    "early_stopping split the records so that the training or the "
-    "validation part has zero total sample_weight; use early_stopping="
-    "False or more records with positive weight."
-)
+def _learnrates(source, settings):
+    """One learning rate per candidate: ``learnrate`` (a list of them for the
+    CV search), each ``"auto"`` the step of ``"auto"`` on the training
+    records."""
+    given = settings.learnrate
+    listed = given if isinstance(given, list | tuple | np.ndarray) else [given]
+    if any(isinstance(lr, str) for lr in listed):
+        auto = _auto_learnrate(source, settings)
+    return np.array(
+        [auto if isinstance(lr, str) else float(lr) for lr in listed], dtype=float
+    )
 
 
-def _learnrate(source, settings):
-    """``learnrate``, or the step of ``"auto"`` on the training records."""
-    if not isinstance(settings.learnrate, str):
-        return float(settings.learnrate)
+def _auto_learnrate(source, settings):
+    """The step of ``learnrate="auto"`` on the training records."""
     step = _stepsize.auto_learnrate(
         source.map_train,
         n_features=source.n_features,

@@ -40,13 +40,12 @@ the units of ``y``:
 {Cov}} \tilde x}`.
 """
 
-import warnings
-
 import numpy as np
 from scipy import sparse
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
+from ._advice import setting, warn
 from ._loss import get_loss
 from ._namespace import host_blocks
 from ._stepsize import weighted_gram
@@ -183,20 +182,19 @@ def _inverse_pd(A):
     return inv * r[:, None] * r
 
 
-def check(cov, newton, n_outputs):
-    """Warn if the sandwich is undefined or the weights are not at the optimum."""
+def check(cov, newton, n_outputs, settings):
+    """Warn if the sandwich is undefined or the weights are not at the optimum,
+    with the fixes that fit ``settings`` (the estimator)."""
     if np.isnan(cov).any():
         bad = np.flatnonzero(np.isnan(cov).any(axis=(1, 2)))
         where = f" (output {int(bad[0])})" if n_outputs > 1 else ""
-        warnings.warn(
+        warn(
             "compute_inference: the Hessian of the training loss at the fitted "
             f"weights{where} is singular or not positive definite (collinear or "
             "constant columns, a saturated fit, or weights that are not at a "
             "minimum), so the standard errors are not defined and are NaN. "
-            "Remove redundant columns, or fit longer (more epochs, "
-            "learnrate='auto').",
+            f"Remove redundant columns, or {_closer(settings)}.",
             UserWarning,
-            stacklevel=5,
         )
         return
     se = standard_errors(cov)
@@ -204,15 +202,34 @@ def check(cov, newton, n_outputs):
         ratio = np.where(se > 0, np.abs(newton) / se, np.where(newton == 0, 0, np.inf))
     worst = float(ratio.max())
     if worst > NEWTON_TOL:
-        warnings.warn(
+        warn(
             "compute_inference: the fitted weights are not at the minimum of the "
             "training loss: a Newton step from them moves a coefficient by "
             f"{worst:.3g} of its standard error. The standard errors are those "
-            "at the fitted weights; fit longer (more epochs, learnrate='auto', "
-            "or tol) for inference at the optimum.",
+            f"at the fitted weights; for inference at the optimum, "
+            f"{_closer(settings)}.",
             ConvergenceWarning,
-            stacklevel=5,
         )
+
+
+def _closer(settings):
+    """How to bring this fit's weights to the optimum, in the caller's words:
+    never a setting the fit already uses."""
+    epochs = setting("epochs", 10 * settings.epochs)
+    if settings.solver == "lbfgs":
+        fixes = [f"allow more iterations ({epochs})"]
+        if settings.tol is not None:
+            fixes.append(f"a smaller tol ({setting('tol', settings.tol / 100)})")
+        return " or ".join(fixes)
+    fixes = [f"use {setting('solver', 'lbfgs')}, which reaches the optimum"]
+    if settings.early_stopping:
+        fixes.append(f"{setting('early_stopping', False)}")
+    elif settings.tol is not None:
+        fixes.append(f"a smaller tol ({setting('tol', settings.tol / 100)})")
+    fixes.append(f"more epochs ({epochs})")
+    if settings.learnrate != "auto":
+        fixes.append(f"{setting('learnrate', 'auto')}")
+    return ", ".join(fixes[:-1]) + " or " + fixes[-1]
 
 
 def standard_errors(cov):

@@ -28,13 +28,13 @@ dtype and evaluates there (float32 data: float32 sums, accumulated per leaf
 and returned as float64).
 """
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 from scipy.optimize import minimize as scipy_minimize
 from sklearn.exceptions import ConvergenceWarning
 
+from ._advice import setting, warn
 from ._kernels import one_blas_thread
 
 # ``tol=None``: stop when every component of the projected gradient of F is
@@ -95,13 +95,11 @@ def minimize(trainer, curve, *, max_iter, tol, verbose=0, path=None, epochs=None
         x = x.reshape(k, width)
         return (x[:, :d], x[:, d]) if fit_intercept else (x, fixed_b)
 
-    state = {"open": False, "start": None, "halted": False, "n_iter": 0}
+    state = {"start": None, "halted": False, "n_iter": 0}
+    # the weights each iteration starts from, for its epoch task
+    begun = [trainer.get_params()]
 
     def fun(x):
-        if epochs is not None and not state["open"]:
-            # an iteration begins at the weights the trainer holds (its start)
-            epochs.begin(trainer, curve)
-            state["open"] = True
         trainer.set_params(*unpack(x))
         G, gb, lsum = trainer.sums()
         # the penalty (the kernels' own) and its gradient at the weights
@@ -120,7 +118,13 @@ def minimize(trainer, curve, *, max_iter, tol, verbose=0, path=None, epochs=None
     cadence = 1 if verbose > 1 else max(1, max_iter // 10)
 
     def callback(intermediate_result):
+        if epochs is not None:
+            # reported once it ran: a line search that ends without an
+            # iteration is no epoch for the callbacks
+            trainer.set_params(*begun[0])
+            epochs.begin(trainer, curve)
         trainer.set_params(*unpack(intermediate_result.x))
+        begun[0] = trainer.get_params()
         curve.append(state["start"])  # the loss this iteration started from
         state["start"] = float(intermediate_result.fun) / k
         state["n_iter"] += 1
@@ -129,7 +133,6 @@ def minimize(trainer, curve, *, max_iter, tol, verbose=0, path=None, epochs=None
         if verbose and state["n_iter"] % cadence == 0:
             print(f"Iteration {len(curve)}, loss = {curve[-1]:.8g}")
         if epochs is not None:
-            state["open"] = False
             if epochs.end(trainer, curve):
                 state["halted"] = True
                 raise StopIteration
@@ -143,9 +146,6 @@ def minimize(trainer, curve, *, max_iter, tol, verbose=0, path=None, epochs=None
     # own under this limit anyway
     with one_blas_thread():
         result = _run_scipy(fun, x0, callback, max_iter, tol, dtype)
-    if epochs is not None and state["open"]:
-        # evaluations after the last iteration (a line search that failed)
-        epochs.end(trainer, curve)
     trainer.set_params(*unpack(result.x))
     coef, intercept = trainer.get_params()
     if not (np.isfinite(result.fun) and np.isfinite(trainer.coef_aug).all()):
@@ -160,13 +160,12 @@ def minimize(trainer, curve, *, max_iter, tol, verbose=0, path=None, epochs=None
         n_iter >= max_iter or n_eval > EVALUATIONS_PER_ITERATION * max_iter
     )
     if capped:
-        warnings.warn(
-            f"L-BFGS stopped at the cap of epochs={max_iter} iterations ({n_eval} "
-            "passes over the data) before the largest component of the "
-            f"gradient reached tol={gtol(tol):g}; increase epochs for "
-            "convergence.",
+        warn(
+            f"L-BFGS stopped at the cap of {setting('epochs', max_iter)} "
+            f"iterations ({n_eval} passes over the data) before the largest "
+            f"component of the gradient reached tol={gtol(tol):g}; allow more "
+            f"iterations ({setting('epochs', 10 * max_iter)}) for convergence.",
             ConvergenceWarning,
-            stacklevel=5,
         )
     if verbose:
         final = float(result.fun) / k

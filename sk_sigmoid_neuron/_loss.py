@@ -1,4 +1,4 @@
-r"""The losses, one record each: every kernel, solver and statistic reads them here.
+r"""The losses, one record each: every engine, solver and statistic reads them here.
 
 A neuron predicts :math:`\hat y = \sigma(h)` with :math:`h = x \cdot w + b`. For
 a target :math:`t \in [0, 1]` each loss gives
@@ -13,15 +13,22 @@ a target :math:`t \in [0, 1]` each loss gives
 
 The squared error is the documented delta rule: :math:`\ell = \tfrac12 (t -
 \hat y)^2`, :math:`\delta = (t - \hat y)\,\hat y (1 - \hat y)`. The log loss
-is the Bernoulli quasi-likelihood on the same mean (fractional logit):
-:math:`\ell = -t \log \hat y - (1 - t) \log(1 - \hat y) = \operatorname
-{softplus}(h) - t h`, :math:`\delta = t - \hat y`.
+is the Bernoulli log-likelihood on the same mean: :math:`\ell = -t \log \hat
+y - (1 - t) \log(1 - \hat y) = \operatorname{softplus}(h) - t h`,
+:math:`\delta = t - \hat y` (logistic regression on 0/1 targets, the
+fractional logit on proportions).
 
-Each function has a plain form and, for the numpy kernels' hot loops, an
-in-place form into caller-owned buffers (the same operations in the same
-order, so the same bits). Compiled kernels keep fused copies of these
-formulas; ``tests/test_loss.py`` checks each copy against this table.
+Each formula is written once, in three forms that the engines call:
+
+- ``error_term(t, y, one)`` and ``value(t, y, h, xp)``: arrays of any
+  namespace; ``error_term`` and ``scalar_value`` are also what the compiled
+  engine compiles (``one``, ``half``: constants typed like the data, since a
+  float64 literal would promote float32 work);
+- ``*_into``: the same operations in the same order into caller-owned numpy
+  buffers, for the smallest data, where each call's overhead is the cost.
 """
+
+import math
 
 import numpy as np
 from scipy.special import expit
@@ -42,11 +49,45 @@ class SquaredError:
     curvature = float(_Y_STAR**2 * (1 - _Y_STAR) * (2 - 3 * _Y_STAR))
 
     @staticmethod
+    def error_term(t, y, one=1):
+        """δ = (t - ŷ) ((1 - ŷ) ŷ), unweighted."""
+        return (t - y) * ((one - y) * y)
+
+    @staticmethod
     def value(t, y, h, xp=None):
-        """Per-record loss (``h`` unused: the squared error needs ŷ only; its
-        operators work in any namespace ``xp``)."""
+        """Per-record loss (the squared error needs ŷ only)."""
         e = t - y
-        return 0.5 * (e * e)
+        return (e * e) * 0.5
+
+    @staticmethod
+    def scalar_value(t, y, h, zero, half, one):
+        """:meth:`value` of one record, for compiled code."""
+        e = t - y
+        return (e * e) * half
+
+    @staticmethod
+    def error_term_into(t, y, h, out, tmp=None, kept=None, one=1):
+        """:meth:`error_term` into ``out``. ``kept``, if given, receives ``t -
+        ŷ`` (what :meth:`value_from_kept` needs; ``tmp`` is then unused),
+        else ``tmp`` is scratch of ``out``'s shape; ``one`` may be an array
+        of ones (cheaper than converting the scalar at each call)."""
+        if kept is None:
+            np.subtract(t, y, out=out)
+            np.subtract(one, y, out=tmp)
+            tmp *= y
+            out *= tmp
+            return out
+        np.subtract(t, y, out=kept)
+        np.subtract(one, y, out=out)
+        out *= y
+        out *= kept
+        return out
+
+    @staticmethod
+    def value_from_kept(t, kept):
+        """``2 ℓ`` (the 1/2 applied to the sum) from what
+        :meth:`error_term_into` kept, into ``kept``."""
+        return np.multiply(kept, kept, out=kept)
 
     @staticmethod
     def value_into(t, y, h, out, tmp=None):
@@ -54,20 +95,6 @@ class SquaredError:
         np.subtract(t, y, out=out)
         np.multiply(out, out, out=out)
         out *= 0.5
-        return out
-
-    @staticmethod
-    def error_term(t, y):
-        """δ = (t - ŷ) ŷ (1 - ŷ), unweighted."""
-        return (t - y) * ((1 - y) * y)
-
-    @staticmethod
-    def error_term_into(t, y, out, tmp):
-        """:meth:`error_term` into ``out`` (``tmp``: scratch of its shape)."""
-        np.subtract(t, y, out=out)
-        np.subtract(1, y, out=tmp)
-        tmp *= y
-        out *= tmp
         return out
 
     @staticmethod
@@ -82,11 +109,17 @@ class SquaredError:
 
 
 class LogLoss:
-    """:math:`\\ell = \\operatorname{softplus}(h) - t h`, the fractional logit."""
+    """:math:`\\ell = \\operatorname{softplus}(h) - t h`, the Bernoulli
+    log-likelihood (logistic regression on 0/1 targets)."""
 
     name = "log_loss"
     code = 1
     curvature = 0.25  # ℓ'' = ŷ (1 - ŷ) <= 1/4
+
+    @staticmethod
+    def error_term(t, y, one=1):
+        """δ = t - ŷ, unweighted."""
+        return t - y
 
     @staticmethod
     def value(t, y, h, xp=None):
@@ -97,21 +130,32 @@ class LogLoss:
         return xp.logaddexp(xp.zeros_like(h), h) - t * h
 
     @staticmethod
+    def scalar_value(t, y, h, zero, half, one):
+        """:meth:`value` of one record, for compiled code: numpy's
+        ``logaddexp(0, h)``, ``max(h, 0) + log1p(exp(-|h|))``."""
+        if h > zero:
+            return h + math.log1p(math.exp(-h)) - t * h
+        return math.log1p(math.exp(h)) - t * h
+
+    @staticmethod
+    def error_term_into(t, y, h, out, tmp=None, kept=None, one=1):
+        """:meth:`error_term` into ``out``; ``kept``, if given, receives ``h``
+        (what :meth:`value_from_kept` needs)."""
+        if kept is not None:
+            np.copyto(kept, h)
+        return np.subtract(t, y, out=out)
+
+    @staticmethod
+    def value_from_kept(t, kept):
+        """:meth:`value` from the kept ``h`` (``kept`` becomes scratch)."""
+        return LogLoss.value_into(t, None, kept, np.empty_like(kept), tmp=kept)
+
+    @staticmethod
     def value_into(t, y, h, out, tmp=None):
         """:meth:`value` into ``out`` (``tmp``: scratch, or None to allocate)."""
         np.logaddexp(0, h, out=out)
         out -= np.multiply(t, h, out=tmp)
         return out
-
-    @staticmethod
-    def error_term(t, y):
-        """δ = t - ŷ, unweighted."""
-        return t - y
-
-    @staticmethod
-    def error_term_into(t, y, out, tmp=None):
-        """:meth:`error_term` into ``out``."""
-        return np.subtract(t, y, out=out)
 
     @staticmethod
     def derivatives(t, h):

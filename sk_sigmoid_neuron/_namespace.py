@@ -1,7 +1,7 @@
 """Arrays of any array-API namespace: where they live, and conversions.
 
-The helpers that the estimators, the validation, the target scaling and the
-array-API data source (``_array_api``) share, on top of scikit-learn's
+The helpers that the estimators, the sources, the validation, the target
+scaling and the engines share, on top of scikit-learn's
 (``sklearn.utils._array_api``). Nothing here imports the package.
 """
 
@@ -20,6 +20,21 @@ from sklearn.utils._array_api import (
 # Bytes of the float64 copy of one block of rows copied to the host.
 BLOCK_BYTES = 1 << 24
 
+# numpy as an array-API namespace: numpy itself from 2.0 on (no wrapper to
+# call through), array-api-compat's wrapper before.
+NUMPY = np if hasattr(np, "permute_dims") else array_api_compat.numpy
+
+
+def xp_of(X):
+    """``(xp, device, is_numpy)`` of X: numpy (and scipy sparse) as
+    :data:`NUMPY`, any other array as its own namespace."""
+    if isinstance(X, np.ndarray) or sparse.issparse(X):
+        return NUMPY, "cpu", True
+    xp = array_api_compat.array_namespace(X)
+    if _is_numpy_namespace(xp):
+        return NUMPY, "cpu", True
+    return xp, array_api_compat.device(X), False
+
 
 def namespace_of(X):
     """``(xp, device)`` when X trains in its own namespace (array API dispatch
@@ -37,8 +52,10 @@ def to_numpy(a):
     array API dispatch is on or not (may share memory with ``a``)."""
     if a is None or isinstance(a, np.ndarray | np.generic):
         return a
-    if not hasattr(a, "__array_namespace__"):  # Python scalars, lists
+    if not array_api_compat.is_array_api_obj(a):  # Python scalars, lists
         return np.asarray(a)
+    if getattr(a, "requires_grad", False):
+        a = a.detach()
     return _convert_to_numpy(a, array_api_compat.array_namespace(a))
 
 
@@ -73,7 +90,7 @@ def to_namespace(a, xp, device, dtype=None):
         a = np.asarray(a)
         if numpy_given:
             a = a.astype(dtype, copy=False)
-        a = move_to(np.ascontiguousarray(a), xp=xp, device=device)
+        a = move_to(np.asarray(a, order="C"), xp=xp, device=device)
     if dtype is not None:
         if numpy_given:
             dtype = xp.float32 if np.dtype(dtype) == np.float32 else xp.float64

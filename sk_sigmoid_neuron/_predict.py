@@ -1,9 +1,9 @@
 """Predictions in the user's units, the same for every data source."""
 
 import numpy as np
-from scipy import sparse
 
 from . import _kernels, _scaling
+from ._namespace import float_dtypes, numpy_dtype, xp_of
 
 
 def weights_for(dtype, coef, intercept):
@@ -17,11 +17,14 @@ def weights_for(dtype, coef, intercept):
 
 def predict_mean(X, coef, intercept, lo, hi):
     """``lo + σ(X wᵀ + b) (hi - lo)``, (n_samples, n_outputs), for validated X
-    (a block of rows, or all of them), also where ``X w`` overflows; in X's
-    namespace and on its device for X of an array-API namespace."""
-    if not isinstance(X, np.ndarray) and not sparse.issparse(X):
-        from ._array_api import predict_mean as predict_mean_array
-
-        return predict_mean_array(X, coef, intercept, lo, hi)
-    y_unit = _kernels.predict_unit(X, *weights_for(X.dtype, coef, intercept))
+    (a block of rows, or all of them; numpy, sparse, or of another array-API
+    namespace, where the result stays), also where ``X w`` overflows."""
+    xp, device, is_numpy = xp_of(X)
+    dtype = X.dtype if is_numpy else numpy_dtype(xp, X.dtype)
+    coef, intercept = weights_for(dtype, coef, intercept)
+    if coef.dtype != dtype and not is_numpy:
+        # weights beyond float32: float64 where the device has it (finite
+        # predictions rather than infinite), as for numpy
+        X = xp.astype(X, float_dtypes(xp, device)[0])
+    y_unit = _kernels.predict_unit(X, coef, intercept)
     return _scaling.from_unit(y_unit, lo, hi, copy=False)

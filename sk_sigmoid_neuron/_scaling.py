@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils._array_api import get_namespace_and_device
 
-from ._namespace import float_dtypes, numpy_dtype, to_namespace
+from ._namespace import float_dtypes, numpy_dtype, to_namespace, xp_of
 
 # Rows per block of the float64 work in to_unit.
 BLOCK_ROWS = 1 << 16
@@ -105,24 +105,31 @@ def check_target_scaling(target_scaling):
 
 
 def to_unit(y, lo, hi, dtype):
-    """Targets ``t`` in [0, 1] (a constant output maps to 0.5), in ``dtype``.
+    """Targets ``t`` in [0, 1] (a constant output maps to 0.5) in ``dtype``,
+    X's dtype in y's namespace (numpy's, or that of an array-API namespace).
 
-    Computed in float64 one block of rows at a time: the only array as long
-    as the data is the result.
+    Computed in the widest float (float64 where the device has it) one block
+    of rows at a time: the only array as long as the data is the result.
     """
+    xp, device, _ = xp_of(y)
     span = hi - lo
     const = span == 0
-    scale = np.where(const, 1.0, span)
-    t = np.empty(y.shape, dtype=dtype)
+    wide = float_dtypes(xp, device)[0]
+    lo_ = to_namespace(lo, xp, device, wide)
+    scale = to_namespace(np.where(const, 1.0, span), xp, device, wide)
+    const_ = to_namespace(const, xp, device) if const.any() else None
+    t = xp.empty(y.shape, dtype=dtype, device=device)
     # only a record with weight 0 can lie so far outside [lo, hi] that y - lo
     # overflows; it takes no part, and the clip keeps its t finite
     with np.errstate(over="ignore"):
         for r0 in range(0, y.shape[0], BLOCK_ROWS):
-            block = np.subtract(y[r0 : r0 + BLOCK_ROWS], lo, dtype=np.float64)
-            block /= scale
-            block[:, const] = 0.5
-            np.clip(block, 0.0, 1.0, out=block)
-            t[r0 : r0 + BLOCK_ROWS] = block
+            r1 = min(
+                r0 + BLOCK_ROWS, y.shape[0]
+            )  # array-api-strict: no stop past the end
+            block = (xp.astype(y[r0:r1, ...], wide) - lo_) / scale
+            if const_ is not None:
+                block = xp.where(const_, 0.5, block)
+            t[r0:r1, ...] = xp.astype(xp.clip(block, 0.0, 1.0), dtype)
     return t
 
 
@@ -155,20 +162,3 @@ def from_unit(y_unit, lo, hi, *, copy=True):
     return y_unit * to_namespace(span, xp, device, dtype) + to_namespace(
         lo, xp, device, dtype
     )
-
-
-def to_unit_array(Y, lo, hi, dtype):
-    """:func:`to_unit` for ``Y`` of an array-API namespace (in its widest
-    float): the same operations, in one pass, in Y's namespace."""
-    xp, _, device = get_namespace_and_device(Y)
-    span = hi - lo
-    const = span == 0
-    scale = np.where(const, 1.0, span)
-    with np.errstate(over="ignore"):  # see to_unit
-        t = (Y - xp.asarray(lo, dtype=Y.dtype, device=device)) / xp.asarray(
-            scale, dtype=Y.dtype, device=device
-        )
-        if const.any():
-            t = xp.where(xp.asarray(const, device=device), 0.5, t)
-        t = xp.clip(t, 0.0, 1.0)
-    return xp.astype(t, dtype)

@@ -11,10 +11,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _callbacks, _inference, _namespace, _scaling
-from ._descent import descend, start
+from ._descent import check_solver, descend, start
 from ._predict import predict_mean
-from ._source import is_dask_collection, make_source
-from ._validation import DTYPES, SPARSE, check_n_outputs, check_weights_fit
+from ._source import InMemory, is_dask_collection
+from ._validation import (
+    DTYPES,
+    SPARSE,
+    check_n_outputs,
+    check_weights_fit,
+    validate_training_data,
+)
 
 
 class SigmoidNeuronRegressor(
@@ -374,6 +380,8 @@ class SigmoidNeuronRegressor(
         fails leaves the estimator as it was.
         """
         new = not (partial_fit and hasattr(self, "coef_"))
+        if not partial_fit:
+            check_solver(self)  # before any pass over the data
         task = _callbacks.FitTask(
             self,
             "partial_fit" if partial_fit else "fit",
@@ -470,17 +478,8 @@ class SigmoidNeuronRegressor(
         if return_std:
             cov = _namespace.to_numpy(self.coef_cov_)
             cov = cov.reshape(-1, *cov.shape[-2:])
-        if is_dask_collection(X):
-            from ._dask import predict
-
-            out = predict(self, X, coef, intercept, lo, hi, cov)
-        else:
-            X = self._validate_predict(X, "predict")
-            y_pred = predict_mean(X, coef, intercept, lo, hi)
-            out = (y_pred,)
-            if return_std:
-                y_std = _inference.predict_std(X, coef, intercept, cov, lo, hi)
-                out += (_namespace.like(y_std, y_pred),)
+        X = self._validate_predict(X, "predict")
+        out = self._predictions(X, coef, intercept, lo, hi, cov)
         if self.coef_.ndim == 1:
             out = tuple(a[:, 0] for a in out)
         return out if return_std else out[0]
@@ -514,10 +513,23 @@ class SigmoidNeuronRegressor(
         coef_path = _namespace.to_numpy(self.coef_path_)
         intercept_path = _namespace.to_numpy(self.intercept_path_)
         for coef, intercept in zip(coef_path, intercept_path, strict=True):
-            y_pred = predict_mean(
+            y_pred = self._predictions(
                 X, coef.reshape(n_outputs, -1), np.reshape(intercept, n_outputs), lo, hi
-            )
+            )[0]
             yield y_pred[:, 0] if self.coef_.ndim == 1 else y_pred
+
+    def _predictions(self, X, coef, intercept, lo, hi, cov=None):
+        """``(y_pred,)``, and ``y_std`` with ``cov``, both 2-D, for X as
+        ``_validate_predict`` gives it (a dask collection: lazy dask arrays)."""
+        if is_dask_collection(X):
+            from ._dask import predict
+
+            return predict(self, X, coef, intercept, lo, hi, cov)
+        y_pred = predict_mean(X, coef, intercept, lo, hi)
+        if cov is None:
+            return (y_pred,)
+        y_std = _inference.predict_std(X, coef, intercept, cov, lo, hi)
+        return y_pred, _namespace.like(y_std, y_pred)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -531,6 +543,8 @@ class SigmoidNeuronRegressor(
     def _validate_predict(self, X, method):
         """X for ``method``, validated as in ``fit``: numpy (or sparse), or in
         the namespace and on the device the model was fitted in."""
+        if is_dask_collection(X):
+            return X  # checked chunk by chunk, where they are
         check_same_namespace(X, self, attribute="coef_", method=method)
         namespace = _namespace.namespace_of(X)
         if namespace is None:
@@ -546,8 +560,9 @@ class SigmoidNeuronRegressor(
         if path is None:
             self.coef_path_ = self.intercept_path_ = None
             return
-        coefs = np.stack([c for c, _ in path])
-        intercepts = np.stack([b for _, b in path])
+        k, d = self._coef_2d()[0].shape
+        coefs = np.stack([c for c, _ in path]) if path else np.empty((0, k, d))
+        intercepts = np.stack([b for _, b in path]) if path else np.empty((0, k))
         if y_ndim == 1:
             coefs, intercepts = coefs[:, 0], intercepts[:, 0]
         previous = getattr(self, "coef_path_", None) if continued else None
@@ -580,7 +595,7 @@ class SigmoidNeuronRegressor(
             fit_intercept=self.fit_intercept,
         )
         cov = np.ldexp(cov, -source.weight_exponent)  # exact
-        _inference.check(cov, newton, coef.shape[0])
+        _inference.check(cov, newton, coef.shape[0], self)
         se = _inference.standard_errors(cov)
         if y_ndim == 1:
             cov, se = cov[0], se[0]
@@ -630,6 +645,20 @@ _ARRAY_ATTRIBUTES = (
 )
 
 
+def make_source(estimator, X, y, sample_weight, *, reset):
+    """The validated data source of a fit (``reset``: a new model): a dask
+    source for dask collections (dask is imported only when one is passed),
+    else the records in memory."""
+    if is_dask_collection(X, y, sample_weight):
+        from ._dask import DaskSource
+
+        return DaskSource(estimator, X, y, sample_weight, reset=reset)
+    X, Y, s, y_ndim, exponent = validate_training_data(
+        estimator, X, y, sample_weight, reset=reset
+    )
+    return InMemory(X, Y, s, y_ndim=y_ndim, exponent=exponent)
+
+
 @contextmanager
 def _unchanged_on_error(estimator):
     """Restore the estimator's attributes if the block raises."""
@@ -661,6 +690,27 @@ def _fitted_attributes(coef, intercept, curve, *, lo, hi, y_ndim):
         "loss_curve_": curve,
         "n_iter_": len(curve),
     }
+
+
+def fitted_model(
+    estimator, coef, intercept, lo, hi, *, curve, y_ndim, feature_names, namespace
+):
+    """``estimator`` (unfitted) with the fitted attributes of the weights
+    ``(coef, intercept)`` (2-D, one row per output) and this loss curve, as a
+    fit without ``store_path`` or ``compute_inference`` leaves them (in
+    ``namespace``, ``(xp, device)`` or None for numpy): how the CV search
+    hands a candidate to a scorer (as scikit-learn's ``LogisticRegressionCV``
+    sets ``coef_`` on a ``LogisticRegression`` to score it)."""
+    attributes = _epoch_attributes(coef, intercept, curve, lo=lo, hi=hi, y_ndim=y_ndim)
+    for name, value in attributes.items():
+        setattr(estimator, name, value)
+    learnrate = estimator.learnrate
+    estimator.learnrate_ = None if isinstance(learnrate, str) else float(learnrate)
+    estimator.n_features_in_ = coef.shape[1]
+    if feature_names is not None:
+        estimator.feature_names_in_ = feature_names
+    estimator._move_fitted(namespace)
+    return estimator
 
 
 def _epoch_attributes(coef, intercept, curve, **kwargs):

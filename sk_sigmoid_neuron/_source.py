@@ -1,36 +1,62 @@
-"""Data sources: what the descent trains on (see ``_descent``).
+"""Data sources: the records the descent trains on (see ``_descent``).
 
-:func:`make_source` validates the training data of a ``fit`` or
-``partial_fit`` call and returns its source: :class:`InMemory` for numpy
-arrays and scipy sparse matrices (anything scikit-learn's validation
-accepts), ``_dask.DaskSource`` for dask collections (dask is imported only
-when one is passed), or ``_array_api.ArraySource`` for arrays of another
-array-API namespace (PyTorch, CuPy, ...) under scikit-learn's
-``array_api_dispatch`` (without it they are converted to numpy, as any
-array-like).
+A source holds the records of a fit as *parts*, sets of consecutive rows: one
+part for data in memory (:class:`InMemory`: numpy arrays, scipy sparse
+matrices, or arrays of another array-API namespace on their device), one per
+chunk of rows for dask collections (``_dask.DaskSource``); the estimators'
+``make_source`` picks the source for the data. Everything a
+source does is written once, in :class:`Source`, on one primitive:
+:meth:`Source.map` runs a function on every part where it lives and returns
+the results in part order (:meth:`Source.transform` replaces every part by
+the function's result). The functions (``_part_*`` below) see one part, a
+dict of its arrays:
 
-Records of weight 0 stay in place with their weight (no copy of X); the
-kernels give them no influence. Early stopping's validation part is a set
-of rows whose training weight is 0: X is never split or copied.
+``X``, ``Y``, ``s``
+    the records, their targets as given (n, k) and their weights scaled by
+    ``2**-weight_exponent`` (or None);
+``T``
+    the targets in [0, 1] that the neurons learn (after :meth:`set_targets`);
+``s_train``, ``val``
+    the training weights (0 on the rows set aside for validation) and those
+    rows with their weights (after :meth:`split`).
+
+Records of weight 0 stay in place with their weight: X is never split or
+copied by a source (the engines give such records no influence), and early
+stopping's validation part is a set of rows whose training weight is 0.
 """
 
+import copy
 import sys
 
 import numpy as np
+from scipy import sparse
+from sklearn.model_selection._split import _validate_shuffle_split
+from sklearn.utils import check_random_state
 
 from . import _inference, _kernels, _scaling
-from ._array_api import ArraySource
-from ._descent import ZERO_WEIGHT_PART, validation_positions
-from ._namespace import namespace_of
-from ._validation import given_weights, validate_training_data
+from ._namespace import (
+    host_blocks,
+    numpy_dtype,
+    take_rows,
+    to_namespace,
+    to_numpy,
+    xp_of,
+)
+from ._validation import given_weights
 
 # Bytes of X per block of validation rows gathered at a time.
 BLOCK_BYTES = 1 << 18
 # Validation rows of at most this many bytes are copied once, not gathered
 # from X every epoch.
 VALIDATION_COPY_BYTES = 1 << 22
-# Rows of the weights per block while finding the validation rows.
+# Rows of the weights per block while counting and finding rows.
 BLOCK_ROWS = 1 << 16
+
+ZERO_WEIGHT_PART = (
+    "early_stopping split the records so that the training or the "
+    "validation part has zero total sample_weight; use early_stopping="
+    "False or more records with positive weight."
+)
 
 
 def is_dask_collection(*objs):
@@ -42,196 +68,565 @@ def is_dask_collection(*objs):
     return any(obj is not None and is_collection(obj) for obj in objs)
 
 
-def make_source(estimator, X, y, sample_weight, *, reset):
-    """The validated data source of a fit (``reset``: a new model)."""
-    if is_dask_collection(X, y, sample_weight):
-        from ._dask import DaskSource
+class Source:
+    """Records in parts, and what the estimators and the descent ask of them.
 
-        return DaskSource(estimator, X, y, sample_weight, reset=reset)
-    namespace = namespace_of(X)
-    if namespace is not None:
-        return ArraySource(
-            estimator, X, y, sample_weight, reset=reset, namespace=namespace
+    Subclasses set ``n_samples``, ``n_features``, ``n_outputs``, ``dtype``
+    (X's, numpy), ``y_ndim``, ``weight_exponent``, ``weighted``,
+    ``namespace`` (``(xp, device)`` of arrays that are not numpy's, or None)
+    and ``offsets`` (the first row of each part, then ``n_samples``), and
+    provide :meth:`map`, :meth:`transform`, :meth:`callback_data` and
+    :meth:`close`.
+    """
+
+    n_train = None  # training records, once split
+    local = True  # whether the parts live in this process
+
+    def map(self, func, *, per_part=(), **kwargs):
+        """``[func(part, **kwargs), ...]`` in part order, run where the parts
+        live; the keyword arguments named in ``per_part`` are lists with one
+        value per part."""
+        raise NotImplementedError
+
+    def transform(self, func, *, per_part=(), **kwargs):
+        """Replace each part by ``func(part, **kwargs)`` (as :meth:`map`)."""
+        raise NotImplementedError
+
+    def close(self):
+        """Release the parts (the weights as given are restored)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _by_part(self, rows):
+        """Sorted global ``rows`` as one array of local rows per part."""
+        edges = np.searchsorted(rows, self.offsets)
+        return [
+            rows[a:b] - offset
+            for a, b, offset in zip(
+                edges[:-1], edges[1:], self.offsets[:-1], strict=True
+            )
+        ]
+
+    # -- the targets -------------------------------------------------------
+    def y_extremes(self):
+        """Smallest and largest y of the records with positive weight, (2, k)."""
+        parts = self.map(_part_extremes)
+        lo = np.min([p[0] for p in parts], axis=0)
+        hi = np.max([p[1] for p in parts], axis=0)
+        return np.vstack([lo, hi])
+
+    def set_targets(self, lo, hi):
+        """Map y to the targets ``t`` in [0, 1] that the neurons learn."""
+        self.transform(_part_targets, lo=lo, hi=hi)
+
+    # -- what the descent asks ---------------------------------------------
+    def split(self, fraction, random_state):
+        """Set aside early stopping's validation part (``fraction`` of the
+        records present, weight > 0, as ``train_test_split`` would draw them),
+        or, with ``fraction=None``, train on every record. The validation rows
+        get training weight 0; X is never split."""
+        self.transform(_part_restore)
+        if fraction is None:
+            self.transform(_part_split, positions=None)
+            self.n_train = self.n_samples
+        else:
+            counts = self.map(_part_count_present)
+            positions, self.n_train = validation_positions(
+                sum(counts), fraction, random_state
+            )
+            starts = np.concatenate([[0], np.cumsum(counts)])
+            edges = np.searchsorted(positions, starts)
+            local = [
+                positions[a:b] - start
+                for a, b, start in zip(edges[:-1], edges[1:], starts[:-1], strict=True)
+            ]
+            self.transform(_part_split, positions=local, per_part=("positions",))
+        sums = self.map(_part_weight_sums)
+        self.weight_train = float(sum(p[0] for p in sums))
+        self.weight_validation = float(sum(p[1] for p in sums))
+        if fraction is not None and not (
+            self.weight_train > 0 and self.weight_validation > 0
+        ):
+            raise ValueError(ZERO_WEIGHT_PART)
+
+    def map_train(self, func, **kwargs):
+        """``[func(X, s, **kwargs), ...]`` over the parts' training records
+        (``s``: their training weights, or None): the auto step's parts."""
+        return self.map(_part_apply, train_func=func, kwargs=kwargs)
+
+    def trainer(self, coef, intercept, learnrate, *, epochs=1, tcol=None, **options):
+        """A kernel that trains the neurons ``(coef, intercept)`` (numpy, one
+        row each) on the training records: the engine of the one part in
+        memory, or :class:`PartsKernel` over many. ``learnrate``: one per
+        neuron; ``options``: ``loss``, ``alpha``, ``fit_intercept``."""
+        if self.local:
+            part = self.parts[0]
+            # overflow while folding the step into X shows up as non-finite
+            # weights, which the descent reports in the user's terms
+            with np.errstate(over="ignore", invalid="ignore"):
+                kernel = _kernels.make_kernel(
+                    part["X"], part["T"], part["s_train"], learnrate, tcol=tcol,
+                    epochs=epochs, **options,
+                )  # fmt: skip
+        else:
+            kernel = PartsKernel(self, learnrate, tcol=tcol, **options)
+        kernel.set_params(coef, intercept)
+        return kernel
+
+    def validation_loss(self, coef, intercept, loss):
+        """The mean loss (over neurons) of the validation part at ``(coef,
+        intercept)``."""
+        total = sum(self.map(_part_validation_loss, coef=coef, b=intercept, loss=loss))
+        return float((total / self.weight_validation).mean())
+
+    def sample(self, rows):
+        """``(X, T, s)`` of those rows, dense float64 numpy (``s``: the
+        training weights, or None), for the diagnostics."""
+        parts = self.map(_part_sample, rows=self._by_part(rows), per_part=("rows",))
+        X, T = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
+        s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
+        return X, T, s
+
+    # -- the CV search's folds ------------------------------------------------
+    def gather(self, key):
+        """The parts' ``Y`` (float64) or ``s`` (the weights as given, or None)
+        in one numpy array."""
+        parts = self.map(_part_get, key=key, exponent=self.weight_exponent)
+        return None if parts[0] is None else np.concatenate(parts)
+
+    def fold(self, train, test, name):
+        """A CV fold (``name``: for the messages): a source of the same
+        records (X is shared, not copied) in which the rows ``train`` keep
+        their weights and every other row trains with weight 0, with the rows
+        ``test`` kept apart (copied) for scoring."""
+        fold = self._copy()
+        fold.transform(
+            _part_fold,
+            train=self._by_part(np.sort(train)),
+            test=self._by_part(np.sort(test)),
+            per_part=("train", "test"),
         )
-    X, Y, s, y_ndim, exponent = validate_training_data(
-        estimator, X, y, sample_weight, reset=reset
-    )
-    return InMemory(X, Y, s, y_ndim=y_ndim, exponent=exponent)
+        fold.weighted = True
+        total = sum(train for train, _ in fold.map(_part_split_sums))
+        if not total > 0:
+            raise ValueError(
+                f"sample_weight sums to zero on the training part of {name}; "
+                "every training part needs a record with positive weight. Use "
+                "other splits (cv) or check the weights."
+            )
+        return fold
+
+    def _copy(self):
+        """A source that shares these parts until it transforms its own."""
+        raise NotImplementedError
+
+    def training_data(self):
+        """``(X, y, rows)`` of a fold's training rows, as callbacks see them."""
+        parts = self.map(_part_training_rows)
+        rows = np.concatenate(
+            [p[2] + a for p, a in zip(parts, self.offsets[:-1], strict=True)]
+        )
+        X = parts[0][0] if len(parts) == 1 else _stack([p[0] for p in parts])
+        Y = np.concatenate([p[1] for p in parts])
+        return X, Y[:, 0] if self.y_ndim == 1 else Y, rows
+
+    def held_out(self, X=False):
+        """``(X, Y, s)`` of a fold's held-out rows: X (with ``X=True``; else
+        None) as a scorer sees it, Y float64 and the weights as given (or
+        None) numpy."""
+        parts = self.map(_part_held_out, with_X=X, exponent=self.weight_exponent)
+        Xv = None
+        if X:
+            Xv = parts[0][0] if len(parts) == 1 else _stack([p[0] for p in parts])
+        Y = np.concatenate([p[1] for p in parts])
+        s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
+        return Xv, Y, s
+
+    def predict_held_out(self, coef, intercept):
+        """``σ(X wᵀ + b)`` (n_held_out, n_neurons) of a fold's held-out rows,
+        numpy."""
+        return np.concatenate(
+            self.map(_part_predict_held_out, coef=coef, intercept=intercept)
+        )
+
+    # -- after the descent -------------------------------------------------
+    def sandwich(self, coef, intercept, *, loss, alpha, fit_intercept):
+        """The sandwich covariance over every record (``_inference``)."""
+        self.transform(_part_restore)
+        coef = np.asarray(coef, dtype=np.float64)
+        intercept = np.asarray(intercept, dtype=np.float64)
+        sums = self.map(
+            _part_sandwich,
+            coef=coef,
+            intercept=intercept,
+            loss=loss,
+            fit_intercept=fit_intercept,
+        )
+        A, B, score, S = (sum(p[i] for p in sums) for i in range(4))
+        return _inference.sandwich_from_sums(
+            A, B, score, S, coef, alpha=alpha, fit_intercept=fit_intercept
+        )
 
 
-class InMemory:
-    """Training data in memory: dense or sparse X, targets and weights.
+class InMemory(Source):
+    """Training data in memory, one part: dense, sparse or of another
+    array-API namespace (on its device).
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-    Y : ndarray of shape (n_samples, n_outputs), float64
-    s : ndarray of shape (n_samples,) or None
+    X : array or sparse matrix of shape (n_samples, n_features)
+    Y : array of shape (n_samples, n_outputs), float64 (X's widest float
+        in X's namespace)
+    s : array of shape (n_samples,) or None
         Weights scaled by ``2**-exponent``, in X's dtype.
     y_ndim : int
     exponent : int
     """
 
     def __init__(self, X, Y, s, *, y_ndim, exponent):
-        self.X, self.Y, self.s = X, Y, s
+        xp, device, is_numpy = xp_of(X)
+        self.namespace = None if is_numpy else (xp, device)
+        self.parts = [{"X": X, "Y": Y, "s": s}]
         self.n_samples, self.n_features = X.shape
         self.n_outputs = Y.shape[1]
-        self.dtype = X.dtype
+        self.dtype = _np_dtype(X)
         self.y_ndim, self.weight_exponent = y_ndim, exponent
-        self._range, self._T = None, None
-        self._train_s, self._val = s, None
+        self.weighted = s is not None
+        self.offsets = np.array([0, self.n_samples])
         self.n_train = self.n_samples
 
-    def __enter__(self):
-        return self
+    def map(self, func, *, per_part=(), **kwargs):
+        return [
+            func(part, **_part_args(kwargs, per_part, i))
+            for i, part in enumerate(self.parts)
+        ]
 
-    def __exit__(self, *exc):
-        self._restore()
-        self._T = self._train_s = self._val = self._val_copy = None
+    def _copy(self):
+        return copy.copy(self)
+
+    def transform(self, func, *, per_part=(), **kwargs):
+        self.parts = self.map(func, per_part=per_part, **kwargs)
+
+    def close(self):
+        self.transform(_part_restore)
 
     def callback_data(self):
         """``(X, y, sample_weight)`` as a callback sees the fit's data."""
-        Y = self.Y[:, 0] if self.y_ndim == 1 else self.Y
-        return self.X, Y, given_weights(self.s, self.weight_exponent)
+        part = self.parts[0]
+        Y = part["Y"][:, 0] if self.y_ndim == 1 else part["Y"]
+        s = part["s"]
+        if s is not None and self.namespace is not None:
+            s = s * 2.0**self.weight_exponent
+        elif s is not None:
+            s = given_weights(s, self.weight_exponent)
+        return part["X"], Y, s
 
-    def y_extremes(self):
-        """Smallest and largest y of the records with positive weight, (2, k),
-        one block of rows at a time."""
-        if self.s is None:
-            return np.vstack([self.Y.min(axis=0), self.Y.max(axis=0)])
-        k = self.n_outputs
-        lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
-        for r0 in range(0, self.n_samples, BLOCK_ROWS):
-            Yb = self.Y[r0 : r0 + BLOCK_ROWS][self.s[r0 : r0 + BLOCK_ROWS] > 0]
-            if len(Yb):
-                lo, hi = np.minimum(lo, Yb.min(axis=0)), np.maximum(hi, Yb.max(axis=0))
-        return np.vstack([lo, hi])
 
-    def set_targets(self, lo, hi):
-        """Map y to the targets ``t`` in [0, 1] that the neurons learn (when
-        first needed, after any split: fewer arrays as long as the data at
-        once)."""
-        self._range, self._T = (lo, hi), None
+class PartsKernel(_kernels.Kernel):
+    """The stepper on a source of many parts: an epoch's sums are those of
+    the parts, each computed where the part lives by the engine that
+    ``make_kernel`` picks for it (:func:`_part_sums`), added in part order,
+    so that a fit does not depend on where the parts live."""
 
-    @property
-    def T(self):
-        if self._T is None:
-            self._T = _scaling.to_unit(self.Y, *self._range, self.dtype)
-        return self._T
+    path = "parts"
 
-    # -- what the descent asks -------------------------------------------------
-    def split(self, fraction, random_state):
-        """Early stopping's validation rows get training weight 0: in place in
-        the source's own (scaled) weights, restored after the descent."""
-        self._restore()
-        if fraction is None:
-            self.n_train = self.n_samples
-            return
-        s = self.s
-        n_present = self.n_samples if s is None else int(np.count_nonzero(s > 0))
-        positions, self.n_train = validation_positions(
-            n_present, fraction, random_state
+    def __init__(self, source, learnrate, *, tcol=None, **options):
+        super().__init__(
+            n_features=source.n_features,
+            learnrate=learnrate,
+            weight_sum=source.weight_train,
+            dtype=source.dtype,
+            **options,
         )
-        val = positions if s is None else _rows_of(positions, s)
-        if s is None:
-            s_train, s_val = np.ones(self.n_samples, self.dtype), None
+        self.source, self._tcol = source, tcol
+
+    def _epoch_sums(self):
+        parts = self.source.map(
+            _part_sums, coef_aug=self.coef_aug, loss=self.loss, tcol=self._tcol
+        )
+        G, gb, lsum = (np.array(a) for a in parts[0])
+        for p in parts[1:]:
+            G += p[0]
+            gb += p[1]
+            lsum += p[2]
+        return G, gb, lsum
+
+
+def validation_positions(n_present, fraction, random_state):
+    """Early stopping's validation part: sorted positions among the
+    ``n_present`` records present (weight > 0), and the training count.
+
+    The split of ``train_test_split(range(n_present), test_size=fraction,
+    random_state=random_state)`` (its permutation, drawn the same way), with
+    the permutation in int32 where it fits and nothing else as long as the
+    data kept.
+    """
+    n_train, n_test = _validate_shuffle_split(
+        n_present, fraction, None, default_test_size=0.25
+    )
+    if n_train == 0 or n_test == 0:
+        raise ValueError(
+            f"early_stopping needs records for both training and validation; "
+            f"with {n_present} records and validation_fraction={fraction} one "
+            "part is empty. Use more data or early_stopping=False."
+        )
+    index = np.int32 if n_present < 2**31 else np.int64
+    # shuffled in place: RandomState.permutation(n) is this shuffle of a copy
+    permutation = np.arange(n_present, dtype=index)
+    check_random_state(random_state).shuffle(permutation)
+    return np.sort(permutation[:n_test]), n_train
+
+
+# -- what runs on a part -------------------------------------------------------------
+def _part_args(kwargs, per_part, i):
+    return {
+        key: value[i] if key in per_part else value for key, value in kwargs.items()
+    }
+
+
+def _xp(part):
+    return xp_of(part["X"])[0]
+
+
+def _host(a):
+    """A 1-D array of any namespace as numpy (None stays None)."""
+    return None if a is None else np.asarray(to_numpy(a))
+
+
+def _part_extremes(part):
+    """``(lo, hi)`` of y over the part's records with positive weight (±inf
+    when it has none), numpy float64, one block of rows at a time."""
+    Y, s = part["Y"], part["s"]
+    xp = _xp(part)
+    k = Y.shape[1]
+    lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
+    for r0 in range(0, Y.shape[0], BLOCK_ROWS):
+        r1 = min(r0 + BLOCK_ROWS, Y.shape[0])  # array-api-strict: no stop past the end
+        Yb = Y[r0:r1, ...]
+        if s is not None:
+            present = (s[r0:r1] > 0)[:, None]
+            low = xp.min(xp.where(present, Yb, xp.inf), axis=0)
+            high = xp.max(xp.where(present, Yb, -xp.inf), axis=0)
         else:
-            s_train, s_val = s, s[val]
-        s_train[val] = 0
-        self._train_s, self._val = s_train, (val, s_val)
-        if s is not None and not (
-            np.sum(s_train, dtype=np.float64) > 0
-            and np.sum(s_val, dtype=np.float64) > 0
-        ):
-            raise ValueError(ZERO_WEIGHT_PART)
+            low, high = xp.min(Yb, axis=0), xp.max(Yb, axis=0)
+        lo = np.minimum(lo, _host(low).astype(np.float64))
+        hi = np.maximum(hi, _host(high).astype(np.float64))
+    return lo, hi
 
-    def _restore(self):
-        """The weights as given, after a split."""
-        if self._val is not None and self.s is not None:
-            val, s_val = self._val
-            self.s[val] = s_val
-        self._train_s, self._val = self.s, None
 
-    def map_train(self, func, **kwargs):
-        return [func(self.X, self._train_s, **kwargs)]
+def _part_targets(part, lo, hi):
+    X = part["X"]
+    dtype = X.dtype if isinstance(X, np.ndarray) or sparse.issparse(X) else X.dtype
+    return {**part, "T": _scaling.to_unit(part["Y"], lo, hi, dtype)}
 
-    def trainer(self, coef, intercept, learnrate, *, loss, alpha, fit_intercept):
-        # overflow while folding the step into X shows up as non-finite weights,
-        # which the descent reports in the user's terms
-        with np.errstate(over="ignore", invalid="ignore"):
-            kernel = _kernels.make_kernel(
-                self.X,
-                self.T,
-                self._train_s,
-                np.full(coef.shape[0], learnrate),
-                fit_intercept=fit_intercept,
-                loss=loss,
-                alpha=alpha,
-            )
-        kernel.set_params(coef, intercept)
-        return kernel
 
-    def validation_loss(self, trainer, loss):
-        coef, intercept = trainer.get_params()
-        total = np.zeros(coef.shape[0])
-        for Xb, Tb, sb in self._validation_blocks():
-            total += _kernels.loss_sums(Xb, Tb, sb, coef, intercept, loss)
-        val, s_val = self._val
-        S = len(val) if s_val is None else float(s_val.sum(dtype=np.float64))
-        return float((total / S).mean())
+def _part_count_present(part):
+    s = part["s"]
+    if s is None:
+        return part["X"].shape[0]
+    n = s.shape[0]
+    return sum(
+        int(np.count_nonzero(_host(s[r0 : min(r0 + BLOCK_ROWS, n)] > 0)))
+        for r0 in range(0, n, BLOCK_ROWS)
+    )
 
-    def _validation_blocks(self):
-        """The validation records, ``(X, T, s)`` by blocks of rows: gathered
-        from X each epoch, or kept once when they take at most
-        VALIDATION_COPY_BYTES (small data: the gather would cost more than
-        the copy's memory)."""
-        cached = getattr(self, "_val_copy", None)
-        if cached is not None and cached[0] is self._val:
-            yield from cached[1]
-            return
-        val, s_val = self._val
-        row_bytes = max(1, self.n_features * self.dtype.itemsize)
-        keep = len(val) * row_bytes <= VALIDATION_COPY_BYTES
-        rows = len(val) if keep else max(1, BLOCK_BYTES // row_bytes)
-        blocks = []
-        for r0 in range(0, len(val), rows):
-            idx = val[r0 : r0 + rows]
-            sb = None if s_val is None else s_val[r0 : r0 + rows]
-            block = (self.X[idx], self.T[idx], sb)
-            if keep:
-                blocks.append(block)
-            yield block
-        if keep:
-            self._val_copy = (self._val, blocks)
 
-    def sample(self, rows):
-        """The diagnostics' records: dense float64, with training weights."""
-        X = self.X[rows]
-        X = X.toarray() if hasattr(X, "toarray") else X
-        s = None if self._train_s is None else self._train_s[rows].astype(np.float64)
-        T = self.T[rows].astype(np.float64)
-        return np.asarray(X, dtype=np.float64), T, s
+def _part_split(part, positions):
+    """The training weights, 0 on the validation rows (``positions`` among the
+    part's records present; None: no validation rows), set in place in the
+    part's own weights (restored by :func:`_part_restore`)."""
+    part = _part_restore(part)
+    X, s = part["X"], part["s"]
+    if positions is None:
+        return {**part, "s_train": s, "val": None}
+    xp, device, is_numpy = xp_of(X)
+    s_host = None if s is None else _host(s)
+    rows = positions.astype(np.int64) if s is None else _rows_of(positions, s_host)
+    if s is None:
+        s_train, s_val = np.ones(X.shape[0], _np_dtype(X)), None
+    else:
+        s_train, s_val = s_host, s_host[rows].copy()
+    s_train[rows] = 0
+    val = (rows, s_val)
+    if not is_numpy:
+        s_train = to_namespace(s_train, xp, device)
+    part = {**part, "s_train": s_train, "val": val, "restore": s is not None}
+    if not is_numpy and s is not None:
+        part["restore"] = False  # s_train is a copy on the device
+    row_bytes = max(1, X.shape[1] * _np_dtype(X).itemsize)
+    if len(rows) * row_bytes <= VALIDATION_COPY_BYTES:
+        # small: copied once, not gathered every epoch
+        sv = None if s_val is None else _like_x(s_val, X)
+        part["val_copy"] = (take_rows(X, rows), take_rows(part["T"], rows), sv)
+    return part
 
-    # -- after the descent -----------------------------------------------------
-    def sandwich(self, coef, intercept, *, loss, alpha, fit_intercept):
-        """The sandwich covariance over every record (``_inference``)."""
-        self._restore()
-        return _inference.sandwich(
-            self.X,
-            self.T,
-            self.s,
-            coef,
-            intercept,
-            loss=loss,
-            alpha=alpha,
-            fit_intercept=fit_intercept,
+
+def _part_restore(part):
+    """The weights as given, after :func:`_part_split`."""
+    val = part.get("val")
+    if val is not None and part.get("restore"):
+        rows, s_val = val
+        part["s"][rows] = s_val
+    return {
+        key: value
+        for key, value in part.items()
+        if key not in ("s_train", "val", "val_copy", "restore")
+    }
+
+
+def _part_weight_sums(part):
+    """Total weight of the part's training and validation records."""
+    s_train, val = part["s_train"], part["val"]
+    train = (
+        part["X"].shape[0]
+        if s_train is None
+        else float(np.sum(_host(s_train), dtype=np.float64))
+    )
+    if val is None:
+        return train, 0.0
+    rows, s_val = val
+    return train, len(rows) if s_val is None else float(s_val.sum(dtype=np.float64))
+
+
+def _part_split_sums(part):
+    return _part_weight_sums(_part_split(part, None))
+
+
+def _part_apply(part, train_func, kwargs):
+    return train_func(part["X"], part["s_train"], **kwargs)
+
+
+def _part_sums(part, coef_aug, loss, tcol):
+    """The part's sums of an epoch at ``coef_aug``, by its engine."""
+    k, d = coef_aug.shape[0], coef_aug.shape[1] - 1
+    with _kernels.make_kernel(
+        part["X"], part["T"], part["s_train"], np.ones(k), tcol=tcol, loss=loss,
+        n_threads=1,
+    ) as kernel:  # fmt: skip
+        kernel.set_params(coef_aug[:, :d], coef_aug[:, d])
+        G, gb, lsum = kernel.sums()
+    return G.astype(coef_aug.dtype), gb.astype(coef_aug.dtype), lsum
+
+
+def _part_validation_loss(part, coef, b, loss):
+    """``Σ s ℓ`` per neuron over the part's validation records (float64),
+    from their copy, or gathered from X one block of rows at a time."""
+    val = part["val"]
+    if val is None or not len(val[0]):
+        return np.zeros(coef.shape[0])
+    if "val_copy" in part:
+        return _kernels.loss_sums(*part["val_copy"], coef, b, loss)
+    rows, s_val = val
+    X = part["X"]
+    step = max(1, BLOCK_BYTES // max(1, X.shape[1] * _np_dtype(X).itemsize))
+    total = np.zeros(coef.shape[0])
+    for r0 in range(0, len(rows), step):
+        idx = rows[r0 : r0 + step]
+        sb = None if s_val is None else _like_x(s_val[r0 : r0 + step], X)
+        Xb, Tb = take_rows(X, idx), take_rows(part["T"], idx)
+        total += _kernels.loss_sums(Xb, Tb, sb, coef, b, loss)
+    return total
+
+
+def _part_sample(part, rows):
+    X = take_rows(part["X"], rows)
+    X = X.toarray() if sparse.issparse(X) else to_numpy(X)
+    s = part["s_train"]
+    return (
+        np.asarray(X, dtype=np.float64),
+        np.asarray(to_numpy(take_rows(part["T"], rows)), dtype=np.float64),
+        None if s is None else _host(take_rows(s, rows)).astype(np.float64),
+    )
+
+
+def _part_sandwich(part, coef, intercept, loss, fit_intercept):
+    """The part's sums of the sandwich, over all its records (numpy blocks
+    of arrays of other namespaces)."""
+    X, T, s = part["X"], part["T"], part["s"]
+    if xp_of(X)[2]:
+        blocks = [(X, T, s)]
+    else:
+        blocks = host_blocks(X, T, s)
+    sums = [
+        _inference.sandwich_sums(
+            Xb, Tb, sb, coef, intercept, loss=loss, fit_intercept=fit_intercept
         )
+        for Xb, Tb, sb in blocks
+    ]
+    return tuple(sum(p[i] for p in sums) for i in range(4))
+
+
+def _part_get(part, key, exponent):
+    if key == "s":
+        s = part["s"]
+        return None if s is None else np.ldexp(_host(s).astype(np.float64), exponent)
+    return np.asarray(to_numpy(part[key]), dtype=np.float64)
+
+
+def _part_fold(part, train, test):
+    """The part as a CV fold: weight 0 outside ``train``, ``test`` kept apart."""
+    X, s = part["X"], part["s"]
+    xp, device, is_numpy = xp_of(X)
+    fold_s = np.zeros(X.shape[0], _np_dtype(X))
+    fold_s[train] = 1 if s is None else _host(s)[train]
+    held_out = {"rows": test, "X": take_rows(X, test), "Y": part["Y"], "s": s}
+    return {
+        "X": X,
+        "Y": part["Y"],
+        "s": fold_s if is_numpy else to_namespace(fold_s, xp, device),
+        "held_out": held_out,
+    }
+
+
+def _part_training_rows(part):
+    rows = np.flatnonzero(_host(part["s"]) > 0)
+    return take_rows(part["X"], rows), _host_rows(part["Y"], rows), rows
+
+
+def _part_held_out(part, with_X, exponent):
+    held = part["held_out"]
+    rows, s = held["rows"], held["s"]
+    if s is not None:
+        s = np.ldexp(_host(s)[rows].astype(np.float64), exponent)
+    return held["X"] if with_X else None, _host_rows(held["Y"], rows), s
+
+
+def _part_predict_held_out(part, coef, intercept):
+    y_unit = _kernels.predict_unit(part["held_out"]["X"], coef, intercept)
+    return np.asarray(to_numpy(y_unit))
+
+
+def _host_rows(Y, rows):
+    return np.asarray(to_numpy(take_rows(Y, rows)), dtype=np.float64)
+
+
+def _stack(blocks):
+    if sparse.issparse(blocks[0]):
+        return sparse.vstack(blocks, format="csr")
+    return np.concatenate([to_numpy(b) for b in blocks])
+
+
+def _np_dtype(X):
+    if isinstance(X, np.ndarray) or sparse.issparse(X):
+        return X.dtype
+    return numpy_dtype(xp_of(X)[0], X.dtype)
+
+
+def _like_x(a, X):
+    """numpy ``a`` in X's namespace, on its device, in its dtype."""
+    xp, device, is_numpy = xp_of(X)
+    a = a.astype(_np_dtype(X), copy=False)
+    return a if is_numpy else to_namespace(a, xp, device)
 
 
 def _rows_of(positions, s):
     """The rows of the records at ``positions`` (sorted) among those with
     positive weight, one block of rows at a time."""
-    rows = np.empty(len(positions), dtype=positions.dtype)
+    rows = np.empty(len(positions), dtype=np.int64)
     done = seen = 0
     for r0 in range(0, len(s), BLOCK_ROWS):
         present = np.flatnonzero(s[r0 : r0 + BLOCK_ROWS] > 0)

@@ -41,10 +41,13 @@ from scipy.linalg import eigvalsh
 from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ._loss import get_loss
+from ._namespace import float_dtypes, to_namespace, to_numpy, xp_of
 
 # Largest side of the Gram matrix formed explicitly; beyond it, Lanczos.
 EXACT_MAX = 512
-# Bytes of float64 rows per block while forming a Gram matrix.
+# Bytes of float64 rows per block while forming a Gram matrix (two such
+# blocks are alive at a time), and per block of the other passes.
+GRAM_BLOCK_BYTES = 1 << 19
 BLOCK_BYTES = 1 << 20
 # X's largest |x| is brought into [2**-SAFE_EXPONENT, 2**SAFE_EXPONENT] by a
 # power of two (exact) before squaring when it lies outside: the Gram matrix
@@ -57,15 +60,15 @@ TINY = 2.0 ** (-2 * SAFE_EXPONENT)
 def weighted_gram(X, v, fit_intercept, scale=1.0, divisor=1.0):
     r"""``X̃ᵀ diag(v / divisor) X̃ / scale²`` in float64, ``X̃ = [X, 1]`` (or ``X``).
 
-    ``v`` (n_samples,) may have any sign; None means all ones. Dense X is read
-    one block of rows at a time (never copied whole, and no other array as
-    long as the data is made); adding the results for disjoint blocks of
-    records gives the result for their union.
+    ``v`` (n_samples,) may have any sign; None means all ones. X is numpy,
+    scipy sparse or of another array-API namespace (computed on its device,
+    in its widest float); dense X is read one block of rows at a time (never
+    copied whole, and no other array as long as the data is made). Adding
+    the results for disjoint blocks of records gives the result for their
+    union.
     """
     n, d = X.shape
     m = d + 1 if fit_intercept else d
-    if v is not None:
-        v = np.asarray(v)
     if sparse.issparse(X):
         v = np.ones(n) if v is None else np.asarray(v, dtype=np.float64)
         v = v / divisor
@@ -78,26 +81,33 @@ def weighted_gram(X, v, fit_intercept, scale=1.0, divisor=1.0):
             G[:d, d] = G[d, :d] = Xs.T @ v / scale
             G[d, d] = v.sum() / scale / scale
         return G
+    xp, device, _ = xp_of(X)
+    wide = float_dtypes(xp, device)[0]
     G = np.zeros((m, m))
-    rows = max(1, BLOCK_BYTES // (8 * m))
-    block = np.empty((min(rows, n), m))
+    rows = max(1, GRAM_BLOCK_BYTES // (8 * m))
     # with v >= 0, (√v B)ᵀ(√v B) is one symmetric product (BLAS syrk)
-    symmetric = v is None or bool(np.all(v >= 0))
+    symmetric = v is None or bool(xp.all(v >= 0))
     for r0 in range(0, n, rows):
-        r1 = min(r0 + rows, n)
-        B = block[: r1 - r0]
-        B[:, :d] = X[r0:r1]
+        r1 = min(r0 + rows, n)  # array-api-strict: no stop past the end
+        B = xp.astype(X[r0:r1, ...], wide)
         if scale != 1.0:
-            B[:, :d] /= scale
-        if fit_intercept:
-            B[:, d] = 1.0 / scale
-        vb = np.ones(r1 - r0) if v is None else np.asarray(v[r0:r1], np.float64)
-        vb = vb / divisor
-        if symmetric:
-            B *= np.sqrt(vb)[:, None]
-            G += B.T @ B
+            B = B / scale
+        if v is None:
+            vb = xp.full((r1 - r0,), 1.0 / divisor, dtype=wide, device=device)
         else:
-            G += B.T @ (B * vb[:, None])
+            vb = xp.astype(v[r0:r1], wide) / divisor
+        if symmetric:
+            B = B * xp.sqrt(vb)[:, None]
+            G[:d, :d] += to_numpy(B.T @ B)
+            side = B.T @ xp.sqrt(vb)
+        else:
+            G[:d, :d] += to_numpy(B.T @ (B * vb[:, None]))
+            side = B.T @ vb
+        if fit_intercept:  # the column of ones, without forming it
+            G[:d, d] += to_numpy(side) / scale
+            G[d, d] += float(xp.sum(vb)) / scale / scale
+    if fit_intercept:
+        G[d, :d] = G[:d, d]
     return G
 
 
@@ -188,20 +198,6 @@ def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_interce
     )
 
 
-def learnrate_from_gram(G, *, loss, alpha):
-    """The step of ``learnrate="auto"`` from ``G = X̃ᵀ diag(s) X̃ / Σ s``."""
-    G = np.asarray(G, dtype=np.float64)
-    lam = _largest_eigenvalue(G) if G.size else 0.0
-    L = get_loss(loss).curvature * lam + float(alpha)
-    if not np.isfinite(L):
-        raise ValueError(
-            "learnrate='auto' cannot bound the curvature: X has values too large "
-            "to square in float64. Scale X (for example with "
-            "sklearn.preprocessing.StandardScaler) or pass a float learnrate."
-        )
-    return 1.0 / L if L > 0 else 1.0
-
-
 def _largest_eigenvalue(G):
     if not np.all(np.isfinite(G)):
         return np.inf
@@ -229,23 +225,35 @@ def _max_abs(X, s):
         return float(np.abs(X.data).max(initial=0.0))
     largest = 0.0
     rows = max(1, BLOCK_BYTES // (8 * X.shape[1]))
+    if sparse.issparse(X):
+        for r0 in range(0, X.shape[0], rows):
+            Xb = X[r0 : r0 + rows][np.asarray(s[r0 : r0 + rows]) > 0]
+            largest = max(largest, float(np.abs(Xb.data).max(initial=0.0)))
+        return largest
+    xp = xp_of(X)[0]
     for r0 in range(0, X.shape[0], rows):
-        Xb = X[r0 : r0 + rows]
+        r1 = min(r0 + rows, X.shape[0])
+        Xb = X[r0:r1, ...]
         if s is not None:
-            Xb = Xb[np.asarray(s[r0 : r0 + rows]) > 0]
-        if Xb.shape[0]:
-            if sparse.issparse(Xb):
-                Xb = Xb.toarray()
-            largest = max(largest, float(Xb.max()), float(-Xb.min()))
+            Xb = xp.where((s[r0:r1] > 0)[:, None], Xb, xp.zeros_like(Xb[:1, ...]))
+        largest = max(largest, float(xp.max(Xb)), float(-xp.min(Xb)))
     return largest
 
 
 def _weight_sum(X, s):
-    return float(X.shape[0]) if s is None else float(np.sum(s, dtype=np.float64))
+    if s is None:
+        return float(X.shape[0])
+    if isinstance(s, np.ndarray):
+        return float(np.sum(s, dtype=np.float64))
+    xp, device, _ = xp_of(s)
+    return float(xp.sum(xp.astype(s, float_dtypes(xp, device)[0])))
 
 
 def _records(X, s):
-    return X, np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
+    """The records themselves, numpy (there are few of them)."""
+    X = X if sparse.issparse(X) else np.asarray(to_numpy(X))
+    s = np.ones(X.shape[0]) if s is None else np.asarray(to_numpy(s), np.float64)
+    return X, s
 
 
 def _stack(blocks):
@@ -279,32 +287,45 @@ def _outer_gram(X, scale=1.0):
 
 
 def _matvec(X, s, *, theta, fit_intercept, scale):
-    """``X̃ᵀ diag(s) X̃ θ / scale²`` (unnormalised)."""
+    """``X̃ᵀ diag(s) X̃ θ / scale²`` (unnormalised), numpy float64."""
     d = X.shape[1]
-    v = np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
-    h = np.asarray(X @ (theta[:d] / scale), dtype=np.float64)
+    if sparse.issparse(X):
+        v = np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
+        h = np.asarray(X @ (theta[:d] / scale), dtype=np.float64)
+        h = h + theta[d] / scale if fit_intercept else h
+        h *= v
+        top = np.asarray(X.T @ h, dtype=np.float64) / scale
+        return np.r_[top, h.sum() / scale] if fit_intercept else top
+    xp, device, _ = xp_of(X)
+    wide = float_dtypes(xp, device)[0]
+    w = to_namespace(theta[:d] / scale, xp, device, wide)
+    h = xp.astype(X, wide) @ w if X.dtype != wide else X @ w
     if fit_intercept:
-        h = h + theta[d] / scale
-    h *= v
-    out = np.empty(len(theta))
-    out[:d] = np.asarray(X.T @ h, dtype=np.float64) / scale
+        h = h + float(theta[d]) / scale
+    if s is not None:
+        h = h * xp.astype(s, wide)
+    top = (h @ X) / scale if X.dtype == wide else (h @ xp.astype(X, wide)) / scale
+    top = np.asarray(to_numpy(top), dtype=np.float64)
     if fit_intercept:
-        out[d] = h.sum() / scale
-    return out
+        return np.r_[top, float(xp.sum(h)) / scale]
+    return top
 
 
 def _trace(X, s, *, fit_intercept, scale):
     """``Σ s_i ||x̃_i / scale||²`` = trace(X̃ᵀ diag(s) X̃) / scale²."""
-    v = np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
+    v = np.ones(X.shape[0]) if s is None else np.asarray(to_numpy(s), np.float64)
     if sparse.issparse(X):
         Xs = sparse.csr_array(X, dtype=np.float64)
         sq = np.asarray((Xs / scale).power(2).sum(axis=1))
     else:
+        xp, device, _ = xp_of(X)
+        wide = float_dtypes(xp, device)[0]
         sq = np.empty(X.shape[0])
         rows = max(1, BLOCK_BYTES // (8 * max(X.shape[1], 1)))
         for r0 in range(0, X.shape[0], rows):
-            B = np.asarray(X[r0 : r0 + rows], dtype=np.float64) / scale
-            sq[r0 : r0 + rows] = np.einsum("ij,ij->i", B, B)
+            r1 = min(r0 + rows, X.shape[0])
+            B = xp.astype(X[r0:r1, ...], wide) / scale
+            sq[r0:r1] = np.asarray(to_numpy(xp.sum(B * B, axis=1)), np.float64)
     one = 1.0 / scale / scale if fit_intercept else 0.0
     return float(np.dot(v, np.ravel(sq) + one))
 

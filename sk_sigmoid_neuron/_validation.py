@@ -13,6 +13,7 @@ import inspect
 
 import numpy as np
 from sklearn import get_config
+from sklearn.externals import array_api_compat
 from sklearn.utils._array_api import (
     _is_numpy_namespace,
     get_namespace_and_device,
@@ -24,7 +25,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._namespace import float_dtypes
+from ._namespace import float_dtypes, namespace_of
 
 DTYPES = [np.float64, np.float32]
 SPARSE = ("csr", "csc")
@@ -48,62 +49,41 @@ _ZERO_WEIGHTS_OK = (
 def validate_training_data(estimator, X, y, sample_weight, *, reset):
     """Validated ``(X, Y, s, y_ndim, exponent)`` of in-memory training data.
 
-    ``Y`` is y as (n_samples, n_outputs) float64 (a view when y is float64);
-    ``s`` are the weights scaled by ``2**-exponent`` to a largest weight in
-    [0.5, 1), in X's dtype, or None. Records of weight 0 stay (the kernels
-    give them no influence), so X is never copied here. ``validate_data``
-    records ``n_features_in_`` and the feature names on ``estimator``.
+    scikit-learn's ``validate_data`` checks X and y (and records
+    ``n_features_in_`` and the feature names on ``estimator``),
+    ``_check_sample_weight`` the weights. Under ``array_api_dispatch``, y
+    and the weights follow X into its namespace and onto its device, and X
+    of a namespace other than numpy's stays there (float32 only on a device
+    without float64, such as MPS). ``Y`` is y as (n_samples, n_outputs) in
+    the widest float (float64 numpy: a view when y is float64 numpy); ``s``
+    the weights scaled by ``2**-exponent`` to a largest weight in [0.5, 1),
+    in X's dtype, or None. Records of weight 0 stay (the engines give them
+    no influence), so X is never copied here.
     """
+    namespace = namespace_of(X)
     if get_config()["array_api_dispatch"]:
-        # y and the weights follow X (numpy here), as in scikit-learn
-        y, sample_weight = _follow_x(X, y, sample_weight)
+        # y and the weights follow X, as in scikit-learn
+        X, y, sample_weight = _follow_x(X, y, sample_weight)
+    if namespace is None:
+        dtypes, accept_sparse = DTYPES, SPARSE
+    else:
+        dtypes, accept_sparse = float_dtypes(*namespace), False
     X, y = validate_data(
         estimator,
         X,
         y,
         reset=reset,
-        accept_sparse=SPARSE,
-        dtype=DTYPES,
-        multi_output=True,
-        y_numeric=True,
-    )
-    Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
-    s, exponent = None, 0
-    if sample_weight is not None:
-        s = _check_sample_weight(
-            sample_weight,
-            X,
-            dtype=np.float64,
-            ensure_non_negative=True,
-            **_ZERO_WEIGHTS_OK,
-        )
-        s, exponent = scale_weights(s, X.dtype)
-    return X, Y, s, y.ndim, exponent
-
-
-def validate_array_data(estimator, X, y, sample_weight, *, reset, xp, device):
-    """:func:`validate_training_data` for X of an array-API namespace ``xp``
-    (under ``array_api_dispatch``): the same checks and messages, through
-    scikit-learn's ``validate_data``; everything stays in ``xp`` on ``device``.
-
-    y and the weights are moved to X's namespace and device first (they
-    follow X). X keeps float32 or float64 (float32 only on a device without
-    float64, such as MPS); ``Y`` is (n_samples, n_outputs) in the device's
-    widest float, ``s`` the weights scaled by ``2**-exponent`` in X's dtype.
-    """
-    y, sample_weight = _follow_x(X, y, sample_weight, xp=xp, device=device)
-    dtypes = float_dtypes(xp, device)
-    X, y = validate_data(
-        estimator,
-        X,
-        y,
-        reset=reset,
+        accept_sparse=accept_sparse,
         dtype=dtypes,
         multi_output=True,
         y_numeric=True,
     )
-    Y = xp.reshape(xp.astype(y, dtypes[0]), (X.shape[0], -1))
     s, exponent = None, 0
+    if namespace is None:
+        Y = np.asarray(y, dtype=np.float64).reshape(X.shape[0], -1)
+    else:
+        xp = namespace[0]
+        Y = xp.reshape(xp.astype(y, dtypes[0]), (X.shape[0], -1))
     if sample_weight is not None:
         s = _check_sample_weight(
             sample_weight,
@@ -112,25 +92,37 @@ def validate_array_data(estimator, X, y, sample_weight, *, reset, xp, device):
             ensure_non_negative=True,
             **_ZERO_WEIGHTS_OK,
         )
-        exponent = weight_exponent(float(xp.max(s)))
-        s = xp.astype(s * 2.0**-exponent, X.dtype)  # exact, as np.ldexp
+        if namespace is None:
+            s, exponent = scale_weights(s, X.dtype)
+        else:
+            exponent = weight_exponent(float(xp.max(s)))
+            s = xp.astype(s * 2.0**-exponent, X.dtype)  # exact, as np.ldexp
     return X, Y, s, y.ndim, exponent
 
 
-def _follow_x(X, y, sample_weight, xp=None, device=None):
-    """``y`` and ``sample_weight`` in X's namespace and on its device (arrays
-    of another namespace are moved; lists and scalars are left to the checks)."""
-    if xp is None:
-        xp, _, device = get_namespace_and_device(X)
+def _follow_x(X, y, sample_weight):
+    """``X``, and ``y`` and ``sample_weight`` in X's namespace and on its
+    device (arrays of another namespace are moved; lists and scalars are left
+    to the checks), none of them tracked by autograd (training is not
+    differentiated through)."""
+    xp, _, device = get_namespace_and_device(X)
 
     def follow(a):
-        if a is None or not hasattr(a, "__array_namespace__"):
+        a = detached(a)
+        if a is None or not array_api_compat.is_array_api_obj(a):
             return a
         if isinstance(a, np.ndarray) and _is_numpy_namespace(xp):
             return a
         return move_to(a, xp=xp, device=device)
 
-    return follow(y), follow(sample_weight)
+    return detached(X), follow(y), follow(sample_weight)
+
+
+def detached(a):
+    """``a`` without its autograd history (a tensor that requires grad)."""
+    if getattr(a, "requires_grad", False) and hasattr(a, "detach"):
+        return a.detach()
+    return a
 
 
 def weight_exponent(largest):

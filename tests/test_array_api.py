@@ -1,9 +1,12 @@
 """Array API: PyTorch, CuPy and array-api-strict arrays train where they live.
 
 Every namespace and device that scikit-learn tests (``yield_namespace_device_
-dtype_combinations``) runs here; CUDA, MPS, XPU, CuPy and dpnp skip where they
-are absent, through scikit-learn's own ``_array_api_for_tests``. The numpy
-path is the reference: the same fit on numpy copies of the arrays.
+dtype_combinations``) runs here where it works: torch, CuPy and array-api-strict
+skip when they are not installed, and a device skips unless it runs a tensor
+on this machine (``skip_unless_device_works`` in ``conftest.py``; a CUDA build
+of torch without a GPU driver skips its CUDA cases), then scikit-learn's own
+``_array_api_for_tests`` skips what it does not support. The numpy path is the
+reference: the same fit on numpy copies of the arrays.
 
 Tolerances: float64 to 1e-10 (the namespaces sum X wᵀ and Dᵀ X in another
 order than the numpy kernels, a few ulps per epoch, which hundreds of epochs
@@ -33,9 +36,10 @@ from sklearn.utils._array_api import (
 from sklearn.utils._testing import _array_api_for_tests
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV
-from sk_sigmoid_neuron._array_api import ArrayKernel, ArraySource
+from sk_sigmoid_neuron._kernels._array import ArrayKernel
 from sk_sigmoid_neuron._namespace import to_numpy
-from sk_sigmoid_neuron._source import InMemory, make_source
+from sk_sigmoid_neuron._sigmoid_neuron import make_source
+from sk_sigmoid_neuron._source import InMemory
 
 COMBINATIONS = list(yield_namespace_device_dtype_combinations())
 IDS = [f"{ns}-{dev}-{dt}" for ns, dev, dt in COMBINATIONS]
@@ -61,9 +65,10 @@ def tolerance(dtype_name):
 
 
 @pytest.fixture(params=COMBINATIONS, ids=IDS)
-def space(request):
+def space(request, skip_unless_device_works):
     """``(xp, device, dtype_name)`` of one namespace and device, or a skip."""
     namespace, device_name, dtype_name = request.param
+    skip_unless_device_works(namespace, device_name)
     xp, device = _array_api_for_tests(namespace, device_name, dtype_name)
     if dtype_name is None:  # numpy, cupy: float64
         dtype_name = "float64"
@@ -268,7 +273,7 @@ def _has_float64(xp, device):
     return _max_precision_float_dtype(xp, device) == xp.float64
 
 
-def test_the_array_source_trains_and_the_numpy_paths_stay(space):
+def test_arrays_stay_in_their_namespace_and_numpy_keeps_its_engines(space):
     xp, device, dtype_name = space
     if xp.__name__.endswith("numpy"):
         pytest.skip("numpy arrays train on the numpy paths")
@@ -277,22 +282,25 @@ def test_the_array_source_trains_and_the_numpy_paths_stay(space):
     est = SigmoidNeuronRegressor()
     with sklearn.config_context(array_api_dispatch=True):
         with make_source(est, X_xp, y_xp, None, reset=True) as source:
-            assert isinstance(source, ArraySource)
+            assert isinstance(source, InMemory)
+            assert source.namespace[0].__name__ == get_namespace(X_xp)[0].__name__
             source.set_targets(*np.array([[y.min()], [y.max()]]))
+            source.split(None, None)
             with source.trainer(
                 np.zeros((1, 6)),
                 np.zeros(1),
-                0.5,
+                np.array([0.5]),
                 loss="squared_error",
                 alpha=0.0,
                 fit_intercept=True,
             ) as kernel:
                 assert isinstance(kernel, ArrayKernel)
-                assert kernel.path == "array_api"
-        # numpy and sparse X keep the numpy source under dispatch
+                assert kernel.path == "array"
+                assert_lives_with(kernel._coef, X_xp)
+        # numpy and sparse X keep the numpy engines under dispatch
         for X_np in (X, sparse.csr_matrix(X)):
             with make_source(est, X_np, y, None, reset=True) as source:
-                assert isinstance(source, InMemory)
+                assert source.namespace is None
 
 
 def test_the_kernel_sums_are_the_epoch_sums_written_plainly(space):
@@ -459,3 +467,75 @@ def test_the_cv_bank_trains_in_the_namespace_and_equals_the_numpy_search(space):
         assert_lives_with(model.coef_, X_xp)
         assert_lives_with(y_pred, X_xp)
         assert_allclose(to_numpy(y_pred), ref.predict(Xd), atol=tol)
+
+
+def test_intercept_of_one_output_is_a_scalar_or_a_0d_array(space):
+    # as Ridge: a numpy scalar for numpy, a 0-d array of X's namespace else
+    xp, device, dtype_name = space
+    X, y = data(n=40, d=3)
+    with sklearn.config_context(array_api_dispatch=True):
+        X_xp = to_xp(X.astype(dtype_name), xp, device)
+        model = SigmoidNeuronRegressor(epochs=5, random_state=0)
+        model.fit(X_xp, to_xp(y, xp, device, dtype_name))
+    assert model.intercept_.shape == ()
+    assert model.target_range_.shape == (2,)
+    ref = SigmoidNeuronRegressor(epochs=5, random_state=0).fit(X.astype(dtype_name), y)
+    assert float(model.intercept_) == pytest.approx(
+        float(ref.intercept_), rel=tolerance(dtype_name)
+    )
+
+
+def _mixed_inputs():
+    torch = pytest.importorskip("torch")
+    xps = _array_api_for_tests("array_api_strict", "CPU_DEVICE", "float64")[0]
+    X, y = data(n=60, d=3)
+    s = np.linspace(0.5, 2.0, len(y))
+    return [
+        ("X strict, y torch", xps.asarray(X), torch.asarray(y), None),
+        ("X torch, y strict", torch.asarray(X), xps.asarray(y), None),
+        ("X torch, weights strict", torch.asarray(X), y, xps.asarray(s)),
+        ("X strict, y and weights numpy", xps.asarray(X), y, s),
+    ], (X, y, s)
+
+
+def test_mixed_namespaces_follow_x_as_ridge_does():
+    # y and the weights follow X into its namespace (scikit-learn's rule):
+    # wherever Ridge fits, this estimator fits, in X's namespace, and gives
+    # the numpy fit of the same numbers
+    from sklearn.linear_model import Ridge
+
+    cases, (X, y, s) = _mixed_inputs()
+    for name, Xc, yc, sc in cases:
+        with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Ridge's solver notice
+            Ridge(solver="svd").fit(Xc, yc, sample_weight=sc)
+            model = SigmoidNeuronRegressor(epochs=20, random_state=0)
+            model.fit(Xc, yc, sample_weight=sc)
+        assert_lives_with(model.coef_, Xc)
+        weights = None if sc is None else s
+        ref = SigmoidNeuronRegressor(epochs=20, random_state=0)
+        ref.fit(X, y, sample_weight=weights)
+        assert_allclose(to_numpy(model.coef_), ref.coef_, rtol=1e-10, err_msg=name)
+
+
+def test_tensors_that_require_grad_train_as_ridge_does():
+    # Ridge fits tensors that require grad; so does this estimator (training
+    # is not differentiated through: the fitted weights are plain tensors)
+    torch = pytest.importorskip("torch")
+    from sklearn.linear_model import Ridge
+
+    X, y = data(n=60, d=3)
+    s = np.linspace(0.5, 2.0, len(y))
+    grad = {"requires_grad": True}
+    X_t = torch.tensor(X, **grad)
+    y_t, s_t = torch.tensor(y, **grad), torch.tensor(s, **grad)
+    with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        Ridge(solver="svd").fit(X_t, y_t, sample_weight=s_t)
+        model = SigmoidNeuronRegressor(epochs=20, random_state=0)
+        model.fit(X_t, y_t, sample_weight=s_t)
+        y_pred = model.predict(X_t)
+    ref = SigmoidNeuronRegressor(epochs=20, random_state=0).fit(X, y, sample_weight=s)
+    assert isinstance(model.coef_, torch.Tensor) and not model.coef_.requires_grad
+    assert_allclose(model.coef_.numpy(), ref.coef_, rtol=1e-10)
+    assert_allclose(y_pred.detach().numpy(), ref.predict(X), rtol=1e-10)

@@ -748,3 +748,27 @@ def test_progress_bar_on_an_outer_grid_search_reaches_the_cv_estimator(
         "SigmoidNeuronRegressorCV"
     ]
     assert [h for h, *_ in recorder.hooks()].count("setup") == 1  # on the search
+
+
+@requires_callbacks
+def test_lbfgs_reports_only_the_iterations_that_ran(data):
+    # an iteration is an epoch task once it has run: from the optimum, L-BFGS
+    # takes no iteration and the callbacks hear of no epoch
+    X, y = data
+    model = SigmoidNeuronRegressor(solver="lbfgs", tol=1e-8, random_state=0)
+    model.fit(X, y)
+    n_iter = model.n_iter_
+    recorder = Recorder()
+    model.set_params(warm_start=True).set_callbacks(recorder)
+    model.fit(X, y)
+    assert model.n_iter_ == n_iter  # no iteration
+    assert recorder.hooks("epoch") == []
+    recorder = Recorder()
+    fresh = SigmoidNeuronRegressor(solver="lbfgs", epochs=5, random_state=0)
+    fresh.set_callbacks(recorder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the cap of 5 iterations
+        fresh.fit(X, y)
+    epochs = recorder.hooks("epoch")
+    assert len(epochs) == 2 * fresh.n_iter_
+    assert [hook for hook, *_ in epochs] == ["begin", "end"] * fresh.n_iter_

@@ -21,7 +21,7 @@ from threadpoolctl import threadpool_limits
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _kernels
 from sk_sigmoid_neuron._kernels import LEAF_ROWS, PARALLEL_ELEMENTS
 
-# above SMALL_ELEMENTS (n * d > 2**16): the blocked numpy path and the leaf
+# above SMALL_ELEMENTS (n * d > 2**16): the numpy array engine and the leaf
 # path of numba; n is not a multiple of LEAF_ROWS, so the last leaf is short
 N_SAMPLES, N_FEATURES, N_NEURONS = 16 * LEAF_ROWS + 77, 24, 3
 
@@ -71,12 +71,12 @@ def backend(monkeypatch):
 def test_numpy_path_same_bits_for_any_threads_and_block_size(backend, dtype, loss):
     backend("numpy")
     data = kernel_data(dtype)
-    first = run_kernel(*data, loss=loss, path="blocked", n_threads=1, block_rows=256)
+    first = run_kernel(*data, loss=loss, path="array", n_threads=1, block_rows=256)
     for n_threads, block_rows in [(2, 256), (1, 1024), (2, 768), (2, None), (1, None)]:
         again = run_kernel(
             *data,
             loss=loss,
-            path="blocked",
+            path="array",
             n_threads=n_threads,
             block_rows=block_rows,
         )
@@ -130,7 +130,7 @@ def test_compiled_bank_same_bits_for_any_threads_and_order(backend, dtype, t_col
 def test_numpy_and_numba_agree_to_rounding(backend, loss):
     data = kernel_data(np.float64)
     backend("numpy")
-    numpy_result = run_kernel(*data, loss=loss, path="blocked", epochs=20)
+    numpy_result = run_kernel(*data, loss=loss, path="array", epochs=20)
     backend("numba")
     numba_result = run_kernel(*data, loss=loss, path="numba", epochs=20)
     # different summation orders: equal to 1e-12 (see the module docstring)
@@ -169,7 +169,7 @@ def test_fit_same_bits_with_one_or_two_blas_threads(backend, monkeypatch, name):
             model = SigmoidNeuronRegressor(epochs=3, random_state=0).fit(X, y)
         fits.append((model.coef_, np.atleast_1d(model.intercept_)))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 2
-    path = "numba" if name == "numba" else "blocked"
+    path = "numba" if name == "numba" else "array"
     assert threads == [(path, 1), (path, min(2, cpus))]
     assert_identical(fits[0], fits[1])
 

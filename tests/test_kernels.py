@@ -1,11 +1,11 @@
 """The epoch kernel: every path against the rule written one record at a time.
 
 Paths (the unit's ``path``, which ``make_kernel`` picks): numpy "small" (X
-copied with the bias folded in), numpy "blocked" (cache blocks of leaves,
-threads), "sparse" (scipy), the compiled "numba" path (small data: epochs in
-compiled calls of bounded work; large data: leaves on threads) and the
-compiled "bank" (groups of neurons). Thresholds are patched so that small data
-takes every path.
+copied with the bias folded in), the array engine on numpy ("array": cache
+blocks of leaves, threads), "sparse" (scipy), the compiled "numba" path
+(small data: epochs in compiled calls of bounded work; large data: leaves on
+threads) and the compiled "bank" (groups of neurons). Thresholds are patched
+so that small data takes every path.
 """
 
 import math
@@ -22,13 +22,11 @@ from scipy.special import expit
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 from sk_sigmoid_neuron._kernels import (
-    _bank,
     _base,
     _compiled,
     _small,
     apply_step,
     make_kernel,
-    partial_sums,
 )
 
 
@@ -112,7 +110,7 @@ OWNER = {
     "SMALL_ELEMENTS": _kernels,
     "NUMBA_MAX_NEURONS": _kernels,
     "NUMBA_COPY_ELEMENTS": _compiled,
-    "BANK_GROUP_NEURONS": _bank,
+    "BANK_GROUP_NEURONS": _compiled,
 }
 # every path, how to reach it on small data and the path the kernel reports:
 # name: (backend, X format, kernel options, thresholds to patch, path)
@@ -126,9 +124,9 @@ BANK = {"SMALL_ELEMENTS": 0, "NUMBA_MAX_NEURONS": 0, "BANK_GROUP_NEURONS": 1}
 PATHS = {
     "numpy-small": ("numpy", "C", {}, {}, "small"),
     "numpy-small-F": ("numpy", "F", {}, {}, "small"),
-    "numpy-blocked-1": ("numpy", "C", ONE_THREAD, LARGE, "blocked"),
-    "numpy-blocked-2": ("numpy", "C", TWO_THREADS, LARGE, "blocked"),
-    "numpy-blocked-F": ("numpy", "F", TWO_THREADS_256, LARGE, "blocked"),
+    "numpy-array-1": ("numpy", "C", ONE_THREAD, LARGE, "array"),
+    "numpy-array-2": ("numpy", "C", TWO_THREADS, LARGE, "array"),
+    "numpy-array-F": ("numpy", "F", TWO_THREADS_256, LARGE, "array"),
     "sparse-csr": ("auto", "csr", {}, {}, "sparse"),
     "sparse-csc": ("auto", "csc", {}, {}, "sparse"),
     "sparse-csr-numpy": ("numpy", "csr", {}, {}, "sparse"),
@@ -145,10 +143,8 @@ PATHS = {
 
 
 def expected_path(name, loss="squared_error"):
-    """The path PATHS[name] takes for ``loss`` (the bank path is for the
-    squared error only; with the log loss a bank trains on the blocked path)."""
-    path = PATHS[name][4]
-    return "blocked" if path == "bank" and loss != "squared_error" else path
+    """The path PATHS[name] takes (for either loss)."""
+    return PATHS[name][4]
 
 
 def as_format(X, fmt):
@@ -203,7 +199,7 @@ def test_a_long_descent_matches_the_reference_on_every_path(take_path):
     W_ref, b_ref, curve_ref = reference(X, T, s, *args)
     for name in (
         "numpy-small",
-        "numpy-blocked-2",
+        "numpy-array-2",
         "sparse-csr",
         "numba-small",
         "numba-medium-2",
@@ -224,7 +220,7 @@ def test_a_long_descent_matches_the_reference_on_every_path(take_path):
     "path",
     [
         "numpy-small",
-        "numpy-blocked-1",
+        "numpy-array-1",
         "sparse-csr",
         "numba-small",
         "numba-large-1",
@@ -277,7 +273,7 @@ def test_threads_block_rows_and_memory_order_never_change_a_bit(
                     block_rows=block_rows,
                 )
                 runs.append(((order, n_threads, block_rows), coef, intercept, losses))
-    assert path == {"numpy": "blocked", "numba": "numba"}[backend] or (
+    assert path == {"numpy": "array", "numba": "numba"}[backend] or (
         thresholds is BANK and path == "bank"
     )
     first = runs[0]
@@ -295,10 +291,10 @@ def test_threads_block_rows_and_memory_order_never_change_a_bit(
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("t_cols", [1, 7])
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_bank_path_matches_the_numpy_blocked_path(weighted, t_cols, order, monkeypatch):
-    # the same rule; the bank's exp (_numba._exp) and its sums of e² differ
-    # from the blocked path's in the last bit, which a descent of 40 epochs
-    # at learning rates up to 30 does not amplify beyond 1e-12
+def test_bank_path_matches_the_numpy_array_path(weighted, t_cols, order, monkeypatch):
+    # the same rule; the bank's exp (_numba._exp) and its sums differ from the
+    # array engine's in the last bit, which a descent of 40 epochs at
+    # learning rates up to 30 does not amplify beyond 1e-12
     monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)
     X, T, s, _, W, b = problem(n=1300, d=6, t_cols=t_cols, weighted=weighted)
     lr = np.geomspace(0.1, 30, 7)
@@ -308,7 +304,7 @@ def test_bank_path_matches_the_numpy_blocked_path(weighted, t_cols, order, monke
         monkeypatch.setattr(_kernels, "BACKEND", backend)
         args = (T, s, lr, W, b, 40, "squared_error", 0.01, True)
         runs[backend] = run_kernel(as_format(X, order), *args)
-    assert (runs["numpy"][3], runs["numba"][3]) == ("blocked", "bank")
+    assert (runs["numpy"][3], runs["numba"][3]) == ("array", "bank")
     for a, b_ in zip(runs["numpy"][:3], runs["numba"][:3], strict=True):
         assert_allclose(b_, a, rtol=1e-12, atol=1e-15)
 
@@ -338,15 +334,17 @@ def test_bank_calls_of_bounded_work_give_the_same_bits(n_threads, monkeypatch):
     W, b = np.tile(W, (10, 1)), np.tile(b, 10)
     args = (T, s, lr, W, b, 9, "squared_error", 0.01, True)
     whole = run_kernel(X, *args, n_threads=n_threads)
-    monkeypatch.setattr(_bank, "BANK_CALL_ELEMENTS", 2 * 900 * 5 * 10)  # 2 epochs
+    monkeypatch.setattr(_compiled, "BANK_CALL_ELEMENTS", 2 * 900 * 5 * 10)
     calls = []
-    original = _kernels._numba_module().bank_epochs
+    from sk_sigmoid_neuron._kernels import _numba
+
+    original = _numba.bank_epochs
 
     def counted(*a):
         calls.append(a[-1].shape[0])
         return original(*a)
 
-    monkeypatch.setattr(_kernels._numba_module(), "bank_epochs", counted)
+    monkeypatch.setattr(_numba, "bank_epochs", counted)
     pieces = run_kernel(X, *args, n_threads=n_threads)
     assert whole[3] == pieces[3] == "bank"
     assert sorted(set(calls)) == [1, 2] and sum(calls) == 9 * n_threads
@@ -364,13 +362,15 @@ def test_numba_small_path_calls_of_bounded_work_give_the_same_bits(loss, monkeyp
     whole = run_kernel(X, *args)
     monkeypatch.setattr(_compiled, "NUMBA_CALL_ELEMENTS", 2 * 300 * 5 * 3)  # 2 epochs
     calls = []
-    original = _kernels._numba_module().run_epochs
+    from sk_sigmoid_neuron._kernels import _numba
+
+    original = _numba.run_epochs
 
     def counted(*a):
         calls.append(a[-1].shape[0])
         return original(*a)
 
-    monkeypatch.setattr(_kernels._numba_module(), "run_epochs", counted)
+    monkeypatch.setattr(_numba, "run_epochs", counted)
     pieces = run_kernel(X, *args)
     assert whole[3] == pieces[3] == "numba"
     assert calls == [2, 2, 2, 2, 1]
@@ -426,17 +426,19 @@ def test_the_compiled_exp_is_within_one_ulp(dtype):
             [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0],
         ]
     ).astype(dtype)
+    exp = nb._exp
+
+    @numba.njit(fastmath={"contract"})
+    def exp_all(a, constants):  # a loop as the vectorised passes run it
+        for i in range(a.shape[0]):
+            a[i] = exp(a[i], constants)
+
     got = x.copy()
-    nb.exp_inplace(got, nb.exp_constants(dtype))
+    exp_all(got, nb.exp_constants(dtype))
     assert got.dtype == dtype
     # one ulp where the compiled code fuses multiply-adds (x86-64 with FMA,
-    # ARM64), 1.25 where each product and sum is rounded; numba shows no
-    # assembly of code loaded from its cache, so look at a fresh compile
-    fresh = numba.njit(fastmath={"contract"})(nb.exp_inplace.py_func)
-    again = x.copy()
-    fresh(again, nb.exp_constants(dtype))
-    assert_array_equal(again, got)
-    assembly = fresh.inspect_asm(fresh.signatures[0])
+    # ARM64), 1.25 where each product and sum is rounded
+    assembly = exp_all.inspect_asm(exp_all.signatures[0])
     bound = 1.0 if any(op in assembly for op in ("vfmadd", "fmla", "fmadd")) else 1.25
     exact = np.exp(x.astype(np.longdouble))
     with np.errstate(over="ignore"):
@@ -498,7 +500,7 @@ def test_numpy_and_numba_differ_only_by_summation_order(big, monkeypatch):
     "path",
     [
         "numpy-small",
-        "numpy-blocked-2",
+        "numpy-array-2",
         "sparse-csr",
         "numba-small",
         "numba-medium-2",
@@ -537,7 +539,7 @@ def test_bank_equals_separate_single_neuron_runs(path, take_path):
     "path",
     [
         "numpy-small",
-        "numpy-blocked-2",
+        "numpy-array-2",
         "sparse-csc",
         "numba-small",
         "numba-medium-2",
@@ -564,7 +566,7 @@ def test_epochs_in_pieces_equal_one_run(path, take_path):
     "path",
     [
         "numpy-small",
-        "numpy-blocked-2",
+        "numpy-array-2",
         "sparse-csr",
         "numba-small",
         "numba-medium-2",
@@ -606,7 +608,7 @@ def traced_peak(fn):
     "path",
     [
         "numpy-small",
-        "numpy-blocked-1",
+        "numpy-array-1",
         "sparse-csr",
         "numba-small",
         "numba-medium-2",
@@ -622,7 +624,7 @@ def test_float32_epochs_make_no_float64_temporaries(path, loss, take_path):
     X, T, s, lr, W, b = problem(n=16_000, d=4, k=2, t_cols=2, weighted=True)
     fmt, options = take_path(path)
     if "block_rows" in options:  # blocks whose temporaries outweigh the rest
-        options = dict(options, block_rows=4096)
+        options = dict(options, block_rows=1024)
     peaks = {}
     for dtype in (np.float64, np.float32):
         Xd = as_format(X.astype(dtype), fmt)
@@ -635,19 +637,19 @@ def test_float32_epochs_make_no_float64_temporaries(path, loss, take_path):
             peaks[dtype] = traced_peak(lambda k=kernel: k.run(7))
         assert kernel.path == expected_path(path, loss)
     assert peaks[np.float32] <= 0.5 * peaks[np.float64] + 16384, peaks
-    # steady-state epochs allocate nothing in proportion to n: at most a block
-    # (blocked), nothing (numba), a bounded history of errors (small); only
-    # scipy's sparse products allocate their results
+    # steady-state epochs allocate nothing in proportion to n: the temporaries
+    # of a block (array), nothing (numba), a bounded history of errors
+    # (small); only scipy's sparse products allocate their results
     kind = expected_path(path, loss)
-    if kind in ("blocked", "bank", "numba"):
+    if kind in ("array", "bank", "numba"):
         assert peaks[np.float64] < 8 * len(X)  # less than one float64 column
     elif kind == "small":
         assert peaks[np.float64] <= 2 * 8 * _small.SMALL_HISTORY + 65536
 
 
 def test_compiled_float32_work_is_typed_float32():
-    # the compiled kernel's per-record work, compiled afresh for float32 data:
-    # no variable may be float64 (a float64 literal would promote the rest)
+    # the compiled engine's work, compiled afresh for float32 data: no
+    # variable may be float64 (a float64 literal would promote the rest)
     import io
 
     import numba
@@ -663,20 +665,21 @@ def test_compiled_float32_work_is_typed_float32():
     W = rng.normal(size=(k, d)).astype(f4)
     b = np.zeros(k, f4)
     data = nb.make_data(T, np.arange(k), s, f4)
-    zero, half, one = data.zero, data.half, data.one
     sums = (np.empty((k, d), f4), np.empty(k, f4), np.empty(k, f4))
     rows = numba.njit(nb._leaf_rows.py_func)
     cols = numba.njit(nb._leaf_cols.py_func)
-    terms = numba.njit(nb._terms.py_func)
+    record = numba.njit(nb._record.py_func)
+    errors = numba.njit(fastmath={"contract"})(nb._errors.py_func)
     dot = numba.njit(fastmath={"reassoc"})(nb._dot.py_func)
     XT = np.ascontiguousarray(X.T)
+    bufs = tuple(np.empty(n, f4) for _ in range(4))
     for loss in (nb.SQUARED_ERROR, nb.LOG_LOSS):
         rows(X, data, W, b, loss, 0, n, *sums)
-        cols(XT, data, W, b, loss, 0, n, *sums, np.empty(n, f4))
-        terms(f4(0.3), f4(0.2), loss, zero, half, one)
+        cols(XT, data, W, b, loss, 0, n, *sums, bufs)
+        record(f4(0.3), f4(0.2), loss, data)
+        for weighted in (False, True):
+            errors(X[:, 0].copy(), T[:, 0].copy(), s, weighted, loss, *bufs[:2], data)
     dot(X[0], W[0], f4(0))
-    exp = numba.njit(fastmath={"contract"})(nb.exp_inplace.py_func)
-    exp(X[:, 0].copy(), nb.exp_constants(f4))
     bank = numba.njit(nb.bank_epochs.py_func)
     coef_aug = np.hstack([W, b[:, None]])
     update = nb.Update(np.full(k, 0.1, f4), np.ones(k, f4), True, 0.0, float(n))
@@ -686,21 +689,14 @@ def test_compiled_float32_work_is_typed_float32():
     Sg = np.concatenate([np.repeat(s, z - a) for a, z in ((0, 1), (1, k))])
     bank_data = nb.make_data(Tg, data.tcol, Sg, f4)
     for colmajor, X2 in ((False, X), (True, XT)):
-        bank(X2, colmajor, bank_data, coef_aug, update, bounds, 0, 2, 128,
-             np.empty((2, k)))  # fmt: skip
+        bank(X2, colmajor, bank_data, coef_aug, update, nb.SQUARED_ERROR, bounds,
+             0, 2, 128, np.empty((2, k)))  # fmt: skip
     assert coef_aug.dtype == f4
-    errors = numba.njit(fastmath={"contract"})(nb._bank_errors.py_func)
-    for weighted in (False, True):
-        out = (np.empty_like(Tg), np.empty_like(Tg))
-        errors(Tg, Tg, Tg, Sg, weighted, *out, zero, one, nb.exp_constants(f4))
     sparse_errors = numba.njit(nb.sparse_errors.py_func)
     for weighted in (False, True):
-        t_data = nb.make_data(T[:, :1].copy(), data.tcol, s if weighted else None, f4)
-        sparse_errors(X[:, 0].copy(), b[0], t_data)
-    squared = numba.njit(nb._squared_errors.py_func)
-    for weighted in (False, True):
-        squared(X[:, 0].copy(), b[0], 1, 0, data._replace(weighted=weighted))
-    fns = (rows, cols, terms, dot, exp, bank, errors, sparse_errors, squared)
+        t_data = nb.make_data(T[:, 0].copy(), data.tcol, s if weighted else None, f4)
+        sparse_errors(X[:, 0].copy(), b[0], nb.LOG_LOSS, t_data, *bufs[:2])
+    fns = (rows, cols, record, errors, dot, bank, sparse_errors)
     for fn in fns:
         text = io.StringIO()
         fn.inspect_types(file=text)
@@ -736,14 +732,18 @@ def test_fit_and_predict_do_not_copy_X():
 
 
 def test_chunk_sums_add_up_to_an_epoch():
-    # the dask path: partial_sums over chunks, added, then apply_step
+    # the dask path: each chunk's sums by its own engine, added, then the step
     X, T, s, lr, W, b = problem(n=900, d=5, k=3, t_cols=3, weighted=True)
     coef_aug = np.column_stack([W, b])
     chunks = [slice(0, 250), slice(250, 611), slice(611, 900)]
-    sums = [partial_sums(X[c], T[c], s[c], coef_aug, loss="log_loss") for c in chunks]
+    sums = []
+    for c in chunks:
+        with make_kernel(X[c], T[c], s[c], lr, loss="log_loss") as kernel:
+            kernel.set_params(W, b)
+            sums.append(kernel.sums())
     G, gb, lsum = (sum(parts) for parts in zip(*sums, strict=True))
     step, decay = lr / s.sum(), 1 - lr * 0.1
-    apply_step(coef_aug, G, gb, step, decay, True)
+    apply_step(None, coef_aug, G, gb, step, decay, True)
     W_ref, b_ref, curve_ref = reference(X, T, s, lr, W, b, 1, "log_loss", 0.1, True)
     assert_allclose(coef_aug[:, :-1], W_ref, rtol=1e-12)
     assert_allclose(coef_aug[:, -1], b_ref, rtol=1e-12)
@@ -825,14 +825,15 @@ def test_sparse_one_neuron_compiled_pass_equals_the_numpy_one(
 
 
 def test_sparse_fits_that_numba_cannot_serve_do_not_import_it():
-    # several outputs, or the log loss, on sparse X: scipy and numpy only
+    # several outputs on sparse X: scipy and numpy only, however large
     code = (
         "import sys, numpy as np, scipy.sparse as sp\n"
-        "from sk_sigmoid_neuron import SigmoidNeuronRegressor as R\n"
+        "from sk_sigmoid_neuron import SigmoidNeuronRegressor as R, _kernels\n"
+        "_kernels.COMPILE_WORK = 0\n"
         "X = sp.random(300, 20, density=0.2, format='csr', random_state=0)\n"
         "y = np.random.default_rng(0).uniform(size=(300, 2))\n"
         "R(epochs=3).fit(X, y)\n"
-        "R(epochs=3, loss='log_loss').fit(X, y[:, 0])\n"
+        "R(epochs=3, loss='log_loss').fit(X, y)\n"
         "print('numba' in sys.modules)"
     )
     result = subprocess.run(
@@ -842,16 +843,37 @@ def test_sparse_fits_that_numba_cannot_serve_do_not_import_it():
     assert result.stdout.strip() == "False"
 
 
-def test_numba_is_imported_on_first_fit_not_with_the_package():
-    code = "import sys, sk_sigmoid_neuron; print('numba' in sys.modules)"
+def test_numba_loads_only_when_the_work_repays_it():
+    # not with the package, not for a small fit; for a fit whose work reaches
+    # COMPILE_WORK; then for every fit of the process, small ones too
+    code = """
+import sys
+import numpy as np
+import sk_sigmoid_neuron
+from sk_sigmoid_neuron import SigmoidNeuronRegressor as R, _kernels
+print('numba' in sys.modules)
+rng = np.random.default_rng(0)
+X = rng.normal(size=(200, 10))
+y = X[:, 0]
+R(epochs=100, learnrate=0.5).fit(X, y)
+print('numba' in sys.modules)
+_kernels.COMPILE_WORK = 200 * 10 * 500
+R(epochs=499, learnrate=0.5).fit(X, y)
+print('numba' in sys.modules)
+R(epochs=500, learnrate=0.5).fit(X, y)
+print('numba' in sys.modules)
+_kernels.COMPILE_WORK = 1 << 30
+with _kernels.make_kernel(X, y[:, None], None, np.ones(1)) as kernel:
+    print(kernel.path)
+"""
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "False"
+    assert result.stdout.split() == ["False", "False", "False", "True", "numba"]
 
 
-@pytest.mark.parametrize("path", ["numpy-blocked-2", "numba-bank-2"])
+@pytest.mark.parametrize("path", ["numpy-array-2", "numba-bank-2"])
 def test_saturated_records_raise_no_warning_in_worker_threads(path, take_path):
     # numpy's error state is per thread: each worker thread must silence the
     # overflow of exp(-h) for saturated records itself (ŷ = 0 is intended)

@@ -1,9 +1,10 @@
-"""The losses' table (``_loss``), and every copy of its formulas in the kernels.
+"""The losses' table (``_loss``), and every engine's use of it.
 
-The compiled kernels and the numpy paths' hot loops keep fused copies of each
-loss's value ``ℓ`` and error term ``δ``; each copy must give the table's
-numbers, from ``h = 0`` to ``|h| = 800`` (past exp's overflow), in float64
-and float32. The table's derivatives must be those of its value, and its
+The engines compute each loss's value ``ℓ`` and error term ``δ`` with the
+table's functions (its array forms, its in-place forms, and its functions
+compiled by numba) and their own sigmoid; each must give the table's numbers,
+from ``h = 0`` to ``|h| = 800`` (past exp's overflow), in float64 and
+float32. The table's derivatives must be those of its value, and its
 curvature the supremum of ``|ℓ''|``.
 """
 
@@ -57,7 +58,13 @@ def test_in_place_forms_give_the_plain_forms_bits(name, dtype):
     out, tmp = np.empty_like(h), np.empty_like(h)
     assert_array_equal(loss.value_into(t, y, h, out=out, tmp=tmp), ell)
     assert_array_equal(loss.value_into(t, y, h, out=out), ell)
-    assert_array_equal(loss.error_term_into(t, y, out=out, tmp=tmp), delta)
+    assert_array_equal(loss.error_term_into(t, y, h, out=out, tmp=tmp), delta)
+    kept = np.empty_like(h)
+    assert_array_equal(loss.error_term_into(t, y, h, out=out, kept=kept), delta)
+    # what the smallest unit keeps gives the value (the squared error's 1/2
+    # applied to the sums)
+    half = 0.5 if name == "squared_error" else 1.0
+    assert_array_equal(loss.value_from_kept(t, kept) * half, ell)
 
 
 @pytest.mark.parametrize("name", LOSS_NAMES)
@@ -101,7 +108,7 @@ def test_curvature_bounds_the_second_derivative_and_is_attained(name):
         assert at_end >= loss.curvature - 1e-6
 
 
-# -- the compiled copies ------------------------------------------------------
+# -- the compiled engine's forms ---------------------------------------------
 @pytest.fixture(scope="module")
 def nb():
     pytest.importorskip("numba")
@@ -112,16 +119,16 @@ def nb():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", LOSS_NAMES)
-def test_compiled_terms_give_the_table(nb, name, dtype):
+def test_compiled_record_gives_the_table(nb, name, dtype):
+    # one record's terms (the row pass), from the compiled sigmoid and the
+    # table's own functions, compiled
     loss = get_loss(name)
     h, t = grid(dtype)
-    f = np.dtype(dtype).type
+    data = nb.make_data(t[:, None], np.zeros(1, np.intp), None, dtype)
+    record = nb._record
     # numba returns scalars as Python floats (float32 values, exactly)
     got = np.array(
-        [
-            nb._terms(hi, ti, loss.code, f(0), f(0.5), f(1))
-            for hi, ti in zip(h, t, strict=True)
-        ],
+        [record(hi, ti, loss.code, data) for hi, ti in zip(h, t, strict=True)],
         dtype=dtype,
     )
     delta, ell = table(loss, h, t)
@@ -129,54 +136,36 @@ def test_compiled_terms_give_the_table(nb, name, dtype):
     assert_allclose(got[:, 1], ell, **TOL[dtype])
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_compiled_squared_error_passes_give_the_table(nb, dtype):
-    # _squared_errors (the numba path by columns) per record, sparse_errors
-    # (the compiled sparse pass) on all records at once
-    loss = get_loss("squared_error")
+@pytest.mark.parametrize("name", LOSS_NAMES)
+def test_compiled_runs_of_records_give_the_table(nb, name, dtype, weighted):
+    # _errors (the column pass and the bank), and sparse_errors (the compiled
+    # sparse pass) with its sums
+    loss = get_loss(name)
     h, t = grid(dtype)
     delta, ell = table(loss, h, t)
-    data = nb.make_data(t[:, None], np.zeros(1, np.intp), None, dtype)
+    s = np.ones_like(h)
+    data = nb.make_data(t, np.zeros(1, np.intp), s if weighted else None, dtype)
+    E, Q = np.empty_like(h), np.empty_like(h)
+    nb._errors(h, t, s, weighted, loss.code, E, Q, data)
+    assert_allclose(E, delta, **TOL[dtype])
+    assert_allclose(Q, ell, **TOL[dtype])
     zero = np.dtype(dtype).type(0)
-    per_record = []
-    for i in range(len(h)):
-        buf = h[i : i + 1].copy()
-        sb, sl = nb._squared_errors(buf, zero, 0, i, data)
-        assert buf[0] == sb
-        per_record.append((sb, sl))
-    per_record = np.array(per_record, dtype=dtype)
-    assert_allclose(per_record[:, 0], delta, **TOL[dtype])
-    assert_allclose(per_record[:, 1], ell, **TOL[dtype])
-    H = h.copy()
-    sb, sl = nb.sparse_errors(H, zero, data)
-    assert_allclose(H, delta, **TOL[dtype])
+    sb, sl = nb.sparse_errors(h.copy(), zero, loss.code, data, E, Q)
+    assert_allclose(E, delta, **TOL[dtype])
     # sums in another order: to rounding of the sum of magnitudes
     eps = np.finfo(dtype).eps
     assert_allclose(sb, delta.sum(), rtol=0, atol=len(h) * eps * np.abs(delta).sum())
     assert_allclose(sl, ell.sum(), rtol=len(h) * eps)
 
 
-@pytest.mark.parametrize("weighted", [False, True])
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_compiled_bank_errors_give_the_table(nb, dtype, weighted):
-    loss = get_loss("squared_error")
-    h, t = grid(dtype)
-    delta, ell = table(loss, h, t)
-    f = np.dtype(dtype).type
-    E, Q = np.empty_like(h), np.empty_like(h)
-    ones = np.ones_like(h)
-    nb._bank_errors(h, np.zeros_like(h), t, ones, weighted, E, Q, f(0), f(1),
-                    nb.exp_constants(dtype))  # fmt: skip
-    assert_allclose(E, delta, **TOL[dtype])
-    assert_allclose(Q * f(0.5), ell, **TOL[dtype])  # Q holds e², the 1/2 later
-
-
-# -- the numpy paths' fused copies --------------------------------------------
+# -- the numpy engines --------------------------------------------------------
 NUMPY_PATHS = {
     # name: (X format, thresholds on _kernels, neurons per kernel, path)
     "small": ("dense", {}, "all", "small"),
     "small-one-neuron": ("dense", {}, 1, "small"),
-    "blocked": ("dense", {"SMALL_ELEMENTS": 0}, "all", "blocked"),
+    "array": ("dense", {"SMALL_ELEMENTS": 0}, "all", "array"),
     "sparse": ("csr", {}, "all", "sparse"),
     "sparse-one-neuron": ("csr", {}, 1, "sparse"),
 }

@@ -642,3 +642,51 @@ def test_a_callback_stops_a_dask_fit_after_epoch_5(scheduler):
     assert got.n_iter_ == 5
     assert got_rec.tree() == want_rec.tree()
     assert_same_model(got, want)
+
+
+# -- issue 21: what only the dask copies got wrong --------------------------------
+def test_staged_predict_on_dask_is_lazy_and_equals_memory(scheduler):
+    X, y = make_data()
+    model = SigmoidNeuronRegressor(epochs=4, store_path=True, random_state=0)
+    model.fit(X, y)
+    stages = list(model.staged_predict(chunked(X)))
+    assert len(stages) == 4
+    for stage, expected in zip(stages, model.staged_predict(X), strict=True):
+        assert isinstance(stage, da.Array)
+        assert_allclose(stage.compute(), expected, **TOL)
+
+
+def test_lbfgs_with_early_stopping_fails_before_any_pass_over_dask_data():
+    X, y = make_data()
+    reads = []
+
+    def load(block):
+        reads.append(len(block))
+        return block
+
+    dX = chunked(X).map_blocks(load, dtype=X.dtype, meta=np.empty((0, 0)))
+    model = SigmoidNeuronRegressor(solver="lbfgs", early_stopping=True)
+    with pytest.raises(ValueError, match="early_stopping=True needs solver='gd'"):
+        model.fit(dX, chunked(y))
+    assert reads == []
+    assert not hasattr(model, "coef_")
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_the_cv_search_on_dask_equals_the_search_in_memory(scheduler, weighted):
+    from sk_sigmoid_neuron import SigmoidNeuronRegressorCV
+
+    X, y = make_data()
+    s = np.random.default_rng(3).integers(0, 3, size=len(y)).astype(float)
+    s = s if weighted else None
+    params = dict(learnrates=[0.3, "auto", 3.0], epochs=[3, 10], cv=3, random_state=0)
+    ref = SigmoidNeuronRegressorCV(**params).fit(X, y, sample_weight=s)
+    model = SigmoidNeuronRegressorCV(**params)
+    model.fit(chunked(X), chunked(y), sample_weight=chunked(s))
+    assert model.best_params_ == ref.best_params_
+    for key, value in ref.cv_results_.items():
+        if key.endswith("_score") and key != "rank_test_score":
+            assert_allclose(model.cv_results_[key], value, **TOL)
+        elif key == "rank_test_score":
+            assert_array_equal(model.cv_results_[key], value)
+    assert_allclose(model.coef_, ref.coef_, **TOL)

@@ -68,15 +68,36 @@ def test_no_import_circle_anywhere_in_the_package():
     assert f"{NAME}._dask" in graph and f"{NAME}._kernels._base" in graph
 
 
-def test_the_dask_source_does_not_import_the_estimators():
-    imported = imports_of(f"{NAME}._dask")
-    assert not imported & {f"{NAME}._sigmoid_neuron", f"{NAME}._cv", NAME}
+def reaches(name):
+    """Every module of the package that ``name`` imports, directly or not."""
+    seen, todo = set(), [name]
+    while todo:
+        for other in imports_of(todo.pop()) - seen:
+            seen.add(other)
+            todo.append(other)
+    return seen
+
+
+ESTIMATORS = {f"{NAME}._sigmoid_neuron", f"{NAME}._cv", NAME}
+ABOVE_THE_SOURCES = ESTIMATORS | {f"{NAME}._descent", f"{NAME}._lbfgs"}
+
+
+@pytest.mark.parametrize("source", ["_source", "_dask"])
+def test_the_sources_import_nothing_from_the_descent_or_the_estimators(source):
+    assert not reaches(f"{NAME}.{source}") & ABOVE_THE_SOURCES
+
+
+def test_the_kernels_import_nothing_above_them():
+    kernels = {name for name in MODULES if name.startswith(f"{NAME}._kernels")}
+    above = ABOVE_THE_SOURCES | {f"{NAME}._source", f"{NAME}._dask"}
+    for name in kernels:
+        assert not reaches(name) & above, name
 
 
 @pytest.fixture
 def descents(monkeypatch):
     """Records each call of the one descent."""
-    from sk_sigmoid_neuron import _descent, _sigmoid_neuron
+    from sk_sigmoid_neuron import _cv, _descent, _sigmoid_neuron
 
     calls = []
     descend = _descent.descend
@@ -86,10 +107,13 @@ def descents(monkeypatch):
         return descend(source, *args, **kwargs)
 
     monkeypatch.setattr(_sigmoid_neuron, "descend", spy)
+    monkeypatch.setattr(_cv, "descend", spy)
     return calls
 
 
-def test_fit_partial_fit_dask_and_the_cv_refit_share_the_descent(descents):
+def test_fit_partial_fit_dask_and_the_cv_folds_and_refit_share_the_descent(
+    descents,
+):
     da = pytest.importorskip("dask.array")
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 3))
@@ -101,10 +125,18 @@ def test_fit_partial_fit_dask_and_the_cv_refit_share_the_descent(descents):
         da.from_array(X, 50), da.from_array(y, 50)
     )
     SigmoidNeuronRegressorCV(learnrates=[1.0], epochs=[2], cv=2).fit(X, y)
+    SigmoidNeuronRegressorCV(learnrates=[1.0], epochs=[2], cv=2).fit(
+        da.from_array(X, 50), da.from_array(y, 50)
+    )
     assert descents == [
         ("InMemory", False),
         ("InMemory", True),
         ("DaskSource", False),
         ("DaskSource", True),
+        ("InMemory", False),  # the CV's folds
+        ("InMemory", False),
         ("InMemory", False),  # the CV refit
+        ("DaskSource", False),  # on dask: the folds, then the refit
+        ("DaskSource", False),
+        ("DaskSource", False),
     ]

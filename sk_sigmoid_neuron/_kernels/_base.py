@@ -1,132 +1,131 @@
-"""What every unit shares: the parameters, the run wrapper, the step, threads."""
+"""The stepper that every engine shares: the weights, the step, the epochs, threads."""
 
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
-from functools import cached_property, lru_cache
+from functools import lru_cache
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
+from .._namespace import NUMPY, to_namespace, to_numpy
+
 # Rows per unit of summation; the reduction tree is fixed by this number only.
 LEAF_ROWS = 256
-# Below this many elements of X, one thread does all the work: under it, the
-# cost of waking a second thread each epoch exceeds what it saves.
+# Below this many elements of X, one thread does all the work: waking a second
+# thread each epoch would cost more than it saves.
 PARALLEL_ELEMENTS = 1 << 21
 # Products smaller than this run on one BLAS thread anyway (OpenBLAS splits a
-# matrix-vector product from 9216 elements on).
+# matrix-vector product only beyond about this size).
 SERIAL_BLAS_ELEMENTS = 1 << 13
 
 
 class Kernel:
-    """Run epochs of the documented rule on fixed data (one path's unit).
+    """Epochs of the documented rule for ``k`` neurons: the one stepper.
 
-    The unit owns the parameters while it trains: set them with
-    :meth:`set_params`, run :meth:`run`, read them with :meth:`get_params`.
-    :meth:`sums` gives the sums of an epoch at the current parameters without
-    stepping (the objective and its gradient, for ``solver="lbfgs"``).
-    Nothing here validates user input; the estimators do that. Build units
-    with :func:`make_kernel`, which picks the path.
+    An engine subclass computes the sums of an epoch over its records at the
+    current weights (:meth:`_epoch_sums`); this class owns everything else:
+    the weights, the learning rate of each neuron, the step and the penalty's
+    decay, the loss of each epoch. The weights live in the engine's
+    namespace ``xp`` while it trains (numpy for the numpy, compiled and
+    sparse engines); :meth:`set_params`, :meth:`get_params`,
+    :attr:`coef_aug`, :meth:`sums` and :meth:`run` speak numpy. Engines that
+    run many epochs in one compiled call override :meth:`_run`. Nothing here
+    validates user input; build engines with ``make_kernel``.
 
     Parameters
     ----------
-    X : ndarray or sparse matrix of shape (n_samples, n_features)
-        float32 or float64.
-    T : ndarray of shape (n_samples, 1) or (n_samples, n_neurons)
-        Targets in [0, 1]. One column is shared by all neurons.
-    sample_weight : ndarray of shape (n_samples,) or None
-        None means unit weights. A record of weight 0 has no influence, even
-        where its ``x · w`` overflows.
+    n_features : int
     learnrate : ndarray of shape (n_neurons,)
         One learning rate per neuron.
+    weight_sum : float
+        ``S = Σ s`` over the training records (their number when unweighted).
+    dtype : numpy dtype
+        X's dtype (float32 or float64): every buffer and every scalar that
+        meets the data has it (a float64 scalar would promote float32 work).
     fit_intercept : bool
     loss : {"squared_error", "log_loss"}
     alpha : float
         L2 penalty ``alpha / 2 * ||w||²`` (not on the intercept).
+    xp, device : namespace and device of the weights; None for numpy.
 
     Attributes
     ----------
-    coef_aug : ndarray of shape (n_neurons, n_features + 1)
-        The parameters, the intercept last.
     step, decay : ndarray of shape (n_neurons,)
         ``learnrate / weight_sum`` and ``1 - learnrate * alpha``.
     path, backend : str
-        The path (``"small"``, ``"blocked"``, ``"numba"``, ``"bank"``,
-        ``"sparse"``) and whether compiled code trains (``"numba"``) or not
-        (``"numpy"``).
+        The engine (``"small"``, ``"array"``, ``"numba"``, ``"bank"``,
+        ``"sparse"``, ``"dask"``) and what computes it (``"numba"``,
+        ``"numpy"`` or the namespace's name).
     n_threads : int
         Threads an epoch runs on.
     """
 
     path = None
     backend = "numpy"
-    # run under one BLAS thread: our threads split the rows, and a BLAS
+    # run under one BLAS thread: the engine's threads split the rows, and a BLAS
     # splitting a product over threads could change its sums
     serial_blas = False
 
     def __init__(
         self,
-        X,
-        T,
-        sample_weight,
-        learnrate,
         *,
+        n_features,
+        learnrate,
+        weight_sum,
+        dtype,
         fit_intercept=True,
         loss="squared_error",
         alpha=0.0,
+        xp=None,
+        device=None,
     ):
-        # float32 data stays float32: every buffer and every scalar that meets
-        # the data has X's dtype (a float64 scalar would promote whole arrays)
-        self.dtype = dtype = X.dtype
-        n, d = X.shape
-        k = learnrate.shape[0]
-        self.n_samples, self.n_features, self.n_neurons = n, d, k
-        self.fit_intercept = fit_intercept
-        self.loss = loss
-        self.alpha = float(alpha)
-        self.X, self.T = X, T.astype(dtype, copy=False)
-        if sample_weight is not None:
-            sample_weight = sample_weight.astype(dtype, copy=False)
-        self.sample_weight = sample_weight
-        if sample_weight is None:
-            wsum = float(n)
-        else:
-            wsum = float(sample_weight.sum(dtype=np.float64))
-        self.weight_sum = wsum
+        self._numpy = xp is None
+        self.xp, self.device = NUMPY if xp is None else xp, device
+        self.dtype = dtype = np.dtype(dtype)
+        k, d = learnrate.shape[0], n_features
+        self.n_features, self.n_neurons = d, k
+        self.fit_intercept, self.loss, self.alpha = fit_intercept, loss, float(alpha)
+        self.weight_sum = float(weight_sum)
         self.learnrate = learnrate.astype(dtype)
-        self.step = (learnrate / wsum).astype(dtype)
+        self.step = (learnrate / self.weight_sum).astype(dtype)
         self.decay = (1 - learnrate * alpha).astype(dtype)
-        self.coef_aug = np.zeros((k, d + 1), dtype=dtype)
-        self.n_threads = 1
-        self._pool = None
-        # whether some records have weight 0: their h may be NaN or infinite
-        # (x · w overflows), and 0 * NaN is NaN, so the numpy paths set their
-        # h to 0 before weighting (the compiled ones test s itself)
-        self._has_zero = sample_weight is not None and bool(
-            np.count_nonzero(sample_weight) < n
-        )
+        self._step = self._here(self.step)
+        self._decay = self._here(self.decay) if np.any(self.decay != 1) else None
+        self._coef = self._here(np.zeros((k, d + 1), dtype=dtype))
+        self.n_threads, self._pool = 1, None
 
-    @cached_property
-    def _zero_rows(self):
-        """The mask of the records of weight 0, or None (made for the paths
-        that use it, not by every unit: an array as long as the data)."""
-        return self.sample_weight == 0 if self._has_zero else None
+    def _here(self, a):
+        """A numpy array in the weights' namespace, on their device."""
+        return a if self._numpy else to_namespace(a, self.xp, self.device)
 
     # -- parameters -------------------------------------------------------
+    @property
+    def coef_aug(self):
+        """The weights, the intercept last, (n_neurons, n_features + 1): the
+        engine's own array for numpy (updated in place), a copy otherwise."""
+        coef = self._coef
+        return coef if self._numpy else np.asarray(to_numpy(coef), self.dtype)
+
     def set_params(self, coef, intercept):
-        self.coef_aug[:, :-1] = coef
-        self.coef_aug[:, -1] = intercept
+        if self._numpy:
+            self._coef[:, :-1] = coef
+            self._coef[:, -1] = intercept
+        else:
+            both = np.column_stack([coef, intercept]).astype(self.dtype)
+            self._coef = self._here(both)
 
     def get_params(self):
-        return self.coef_aug[:, :-1].copy(), self.coef_aug[:, -1].copy()
+        coef = self.coef_aug
+        return coef[:, :-1].copy(), coef[:, -1].copy()
 
     def _penalty(self):
         """``alpha / 2 ||w||²`` per neuron at the current weights (float64)."""
         if not self.alpha:
             return 0.0
-        W = self.coef_aug[:, :-1]
-        return 0.5 * self.alpha * np.einsum("kd,kd->k", W, W).astype(np.float64)
+        W = self.coef_aug[:, :-1].astype(np.float64)
+        return 0.5 * self.alpha * np.einsum("kd,kd->k", W, W)
 
     # -- epochs -----------------------------------------------------------
     def run(self, n_epochs):
@@ -146,28 +145,39 @@ class Kernel:
             return self._run(n_epochs)
 
     def _run(self, n_epochs):
-        """Epoch by epoch through the path's ``_epoch``, which returns the
-        sums of ``s ℓ`` (the paths that run many epochs per call override
-        this)."""
-        losses = np.empty((n_epochs, self.n_neurons))
-        for i in range(n_epochs):
-            penalty = self._penalty()
-            losses[i] = self._epoch().astype(np.float64) / self.weight_sum + penalty
-        return losses
+        """Epoch by epoch: the engine's sums, then the step. The losses stay
+        in the engine's namespace until the end (one transfer)."""
+        lsums, penalties = [], []
+        for _ in range(n_epochs):
+            if self.alpha:
+                penalties.append(self._penalty())
+            G, gb, lsum = self._epoch_sums()
+            lsums.append(lsum)
+            self._apply(G, gb)
+        lsums = lsums if self._numpy else [to_numpy(a) for a in lsums]
+        losses = np.asarray(lsums, dtype=np.float64) / self.weight_sum
+        return losses + np.asarray(penalties) if self.alpha else losses
+
+    def _apply(self, G, gb):
+        """The step of one epoch from its sums ``Σ sδx``, ``Σ sδ``."""
+        xp = None if self._numpy else self.xp
+        self._coef = apply_step(
+            xp, self._coef, G, gb, self._step, self._decay, self.fit_intercept
+        )
 
     def sums(self):
-        """The sums of an epoch at the current parameters, without the step.
+        """The sums of an epoch at the current weights, without the step.
 
-        One pass over X through the path's own code (the same passes and
-        reductions as an epoch of :meth:`run`), so that an evaluation of the
-        objective and its gradient costs about one epoch. No penalty; records
-        of weight 0 contribute nothing.
+        One pass over the records through the engine's own code (the passes
+        and reductions of an epoch), so that an evaluation of the objective
+        and its gradient costs about one epoch. No penalty; records of weight
+        0 contribute nothing.
 
         Returns
         -------
         G : ndarray of shape (n_neurons, n_features), float64
-            ``Σ s δ x``, with ``δ = -∂ℓ/∂h`` the loss's
-            error term (``_loss``): minus the gradient of ``Σ s ℓ`` in ``w``.
+            ``Σ s δ x``, with ``δ = -∂ℓ/∂h`` the loss's error term
+            (``_loss``): minus the gradient of ``Σ s ℓ`` in ``w``.
         gb : ndarray of shape (n_neurons,), float64
             ``Σ s δ`` (also without ``fit_intercept``).
         lsum : ndarray of shape (n_neurons,), float64
@@ -175,21 +185,12 @@ class Kernel:
         """
         limit = one_blas_thread() if self.serial_blas else nullcontext()
         with limit, np.errstate(all="ignore"):
-            G, gb, lsum = self._epoch_sums()
-        return (
-            np.array(G, dtype=np.float64),
-            np.array(gb, dtype=np.float64),
-            np.array(lsum, dtype=np.float64),
-        )
+            parts = self._epoch_sums()
+        return tuple(np.array(to_numpy(a), dtype=np.float64) for a in parts)
 
     def _epoch_sums(self):
-        """``(G, gb, lsum)`` of :meth:`sums` in X's dtype (each path's own)."""
+        """``(Σ sδx, Σ sδ, Σ sℓ)`` in X's dtype and the weights' namespace."""
         raise NotImplementedError
-
-    def _apply(self, G, gb, lsum):
-        """The step from an epoch's sums; returns ``lsum``."""
-        apply_step(self.coef_aug, G, gb, self.step, self.decay, self.fit_intercept)
-        return lsum
 
     # -- threads ----------------------------------------------------------
     def _start_threads(self, n_threads, n_units, busy):
@@ -234,19 +235,30 @@ def thread_ranges(n_units, n_threads):
     return list(zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True))
 
 
-def apply_step(coef_aug, G, gb, step, decay, fit_intercept):
-    """The update of one epoch from its sums (in place on ``coef_aug``).
+def apply_step(xp, coef_aug, G, gb, step, decay, fit_intercept):
+    """``w = decay w + step G`` and ``b += step gb``, per neuron: in place for
+    numpy (``xp`` None), a new array of namespace ``xp`` otherwise (returned
+    either way).
 
-    ``step`` is ``learnrate / S`` per neuron, ``decay`` is
-    ``1 - learnrate * alpha`` per neuron.
+    ``step`` is ``learnrate / S`` per neuron, ``decay`` ``1 - learnrate *
+    alpha`` per neuron (None: 1).
     """
-    W = coef_aug[:, :-1]
-    if np.any(decay != 1):
-        W *= decay[:, None]
-    G *= step[:, None]
-    W += G
+    if xp is None:
+        W = coef_aug[:, :-1]
+        if decay is not None:
+            W *= decay[:, None]
+        G *= step[:, None]
+        W += G
+        if fit_intercept:
+            coef_aug[:, -1] += step * gb
+        return coef_aug
+    W, b = coef_aug[:, :-1], coef_aug[:, -1]
+    if decay is not None:
+        W = W * decay[:, None]
+    W = W + G * step[:, None]
     if fit_intercept:
-        coef_aug[:, -1] += step * gb
+        b = b + step * gb
+    return xp.concat([W, b[:, None]], axis=1)
 
 
 @lru_cache(maxsize=1)

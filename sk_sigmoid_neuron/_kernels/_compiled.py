@@ -1,52 +1,99 @@
-"""The "numba" unit: fused compiled passes per neuron (``_numba``)."""
+"""The compiled engine's units (numba): a few neurons, or a bank of many."""
 
 import numpy as np
 
 from .._loss import get_loss
-from ._base import LEAF_ROWS, PARALLEL_ELEMENTS, Kernel
+from ._base import LEAF_ROWS, PARALLEL_ELEMENTS, Kernel, thread_ranges
 
 # Up to this many elements, C-ordered X trains on a copy of X.T (4 MiB in
 # float64), by columns.
 NUMBA_COPY_ELEMENTS = 1 << 19
-# Multiply-adds (n * d * k per epoch) per compiled call on small data at most
-# (about 0.2 s on one core), so that an interrupt is handled soon.
+# Multiply-adds (n * d * k per epoch) per compiled call on small data at most,
+# so that an interrupt is handled soon.
 NUMBA_CALL_ELEMENTS = 1 << 29
+# Neurons per group of a bank: each group is one BLAS product per leaf, and
+# groups train on threads of their own.
+BANK_GROUP_NEURONS = 8
+# Rows per leaf of a bank: four BLAS calls per leaf and group, so fewer,
+# larger leaves than LEAF_ROWS pay.
+BANK_LEAF_ROWS = 1 << 10
+# Multiply-adds of X @ W.T per compiled call of a bank at most, so that an
+# interrupt is handled soon.
+BANK_CALL_ELEMENTS = 1 << 30
 
 
-class CompiledKernel(Kernel):
-    """Dense C- or F-contiguous float32/float64 data, a few neurons, numba.
+class _Compiled(Kernel):
+    """What both units share: the data in X's dtype, the compiled module, the
+    target column of each neuron, the step as :class:`_numba.Update`."""
+
+    backend = "numba"
+
+    def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
+        from . import _numba
+
+        n, d = X.shape
+        dtype = X.dtype
+        s = sample_weight
+        s = None if s is None else s.astype(dtype, copy=False)
+        wsum = n if s is None else float(s.sum(dtype=np.float64))
+        super().__init__(
+            n_features=d, learnrate=learnrate, weight_sum=wsum, dtype=dtype, **common
+        )
+        self._nb = _numba
+        self.n_samples, self.sample_weight = n, s
+        self.T = np.ascontiguousarray(T.astype(dtype, copy=False))
+        k = self.n_neurons
+        if tcol is None:
+            tcol = np.zeros(k) if self.T.shape[1] == 1 else np.arange(k)
+        self._tcol = np.asarray(tcol, dtype=np.intp)
+        self._loss_code = get_loss(self.loss).code
+        self._update = _numba.Update(
+            self.step, self.decay, self.fit_intercept, self.alpha, self.weight_sum
+        )
+        self._leaf_data = _numba.make_data(self.T, self._tcol, s, dtype)
+        self._sums = None  # the leaves' sums, once needed
+
+    def _per_neuron_sums(self, X2, colmajor, ranges):
+        """An epoch's sums by the per-neuron leaf passes (``_numba.leaf_sums``)
+        on ``ranges`` of leaves (one per thread), added in leaf order."""
+        nb = self._nb
+        if self._sums is None:
+            n_leaves = -(-self.n_samples // LEAF_ROWS)
+            k, d, dtype = self.n_neurons, self.n_features, self.dtype
+            self._sums = (
+                np.empty((n_leaves, k, d), dtype=dtype),
+                np.empty((n_leaves, k), dtype=dtype),
+                np.empty((n_leaves, k), dtype=dtype),
+            )
+        shares = [
+            (X2, colmajor, self._leaf_data, self._coef, self._loss_code, a, b,
+             LEAF_ROWS, self._sums)
+            for a, b in ranges
+        ]  # fmt: skip
+        self._on_threads(nb.leaf_sums, shares)
+        return nb.reduce_sums(self._sums, self._leaf_data.zero)
+
+
+class CompiledKernel(_Compiled):
+    """Dense C- or F-contiguous float32/float64 data, a few neurons.
 
     ``small`` (``make_kernel`` decides): all epochs in compiled calls of
-    bounded work on one thread, on a private copy of X.T (the same bits
-    whatever the order of the user's X). Otherwise one call per epoch and
-    thread, each on a range of leaves: of X.T (a view for F-ordered X; a copy
-    for C-ordered X up to ``NUMBA_COPY_ELEMENTS``), or of X itself (larger
-    C-ordered X).
+    bounded work on one thread (``_numba.run_epochs``), on a private copy of
+    X.T (the same bits whatever the order of the user's X). Otherwise the
+    stepper's epochs, each one compiled call per thread on a range of leaves:
+    of X.T (a view for F-ordered X; a copy for C-ordered X up to
+    ``NUMBA_COPY_ELEMENTS``), or of X itself (larger C-ordered X).
     """
 
     path = "numba"
-    backend = "numba"
 
     def __init__(
         self, X, T, sample_weight, learnrate, *, n_threads=None, small=False,
         **common,
     ):  # fmt: skip
         super().__init__(X, T, sample_weight, learnrate, **common)
-        from . import _numba
-
-        self._nb = _numba
-        n, d, k, dtype = self.n_samples, self.n_features, self.n_neurons, self.dtype
-        self.T = np.ascontiguousarray(self.T)
-        # the target column of each neuron: its own, or the one shared column
-        shared = self.T.shape[1] == 1
-        tcol = np.zeros(k, np.intp) if shared else np.arange(k, dtype=np.intp)
-        self._data = _numba.make_data(self.T, tcol, self.sample_weight, dtype)
-        self._update = _numba.Update(
-            self.step, self.decay, self.fit_intercept, self.alpha, self.weight_sum
-        )
-        self._loss_code = get_loss(self.loss).code
+        n, d = X.shape
         self._small = small
-        self._sums = None  # the leaves' sums (P, Pb, Pl), once needed
         if small:
             self._x = np.array(X.T, order="C")  # a writable copy, always
             self._colmajor = True
@@ -63,50 +110,86 @@ class CompiledKernel(Kernel):
             self._x = X.T
         else:
             self._x = np.array(X.T, order="C")
-        n_leaves = -(-n // LEAF_ROWS)
-        self._start_threads(n_threads, n_leaves, n * d >= PARALLEL_ELEMENTS)
+        self._start_threads(n_threads, -(-n // LEAF_ROWS), n * d >= PARALLEL_ELEMENTS)
 
     def _run(self, n_epochs):
+        if not self._small:
+            return super()._run(n_epochs)
         nb, losses = self._nb, np.empty((n_epochs, self.n_neurons))
-        data, update, loss = self._data, self._update, self._loss_code
-        if self._small:
-            # calls of bounded work: Ctrl-C waits for the one running
-            work = self.n_samples * self.n_features * self.n_neurons
-            chunk = max(1, NUMBA_CALL_ELEMENTS // work)
-            for start in range(0, n_epochs, chunk):
-                nb.run_epochs(self._x, data, self.coef_aug, update, loss, LEAF_ROWS,
-                              losses[start : start + chunk])  # fmt: skip
-            return losses
-        sums = self._leaf_sums()
-        shares = [
-            (self._x, self._colmajor, data, self.coef_aug, loss, a, b, LEAF_ROWS, sums)
-            for a, b in self._ranges
-        ]
-        for i in range(n_epochs):
-            self._on_threads(nb.leaf_sums, shares)
-            nb.reduce_step(sums, self.coef_aug, update, losses[i], data.zero)
+        data = self._leaf_data
+        # calls of bounded work: Ctrl-C waits for the one running
+        work = self.n_samples * self.n_features * self.n_neurons
+        chunk = max(1, NUMBA_CALL_ELEMENTS // work)
+        for start in range(0, n_epochs, chunk):
+            nb.run_epochs(self._x, data, self._coef, self._update, self._loss_code,
+                          LEAF_ROWS, losses[start : start + chunk])  # fmt: skip
         return losses
 
-    def _leaf_sums(self):
-        """The buffers of the leaves' sums ``(P, Pb, Pl)``."""
-        if self._sums is None:
-            n_leaves = -(-self.n_samples // LEAF_ROWS)
-            k, d, dtype = self.n_neurons, self.n_features, self.dtype
-            self._sums = (
-                np.empty((n_leaves, k, d), dtype=dtype),
-                np.empty((n_leaves, k), dtype=dtype),
-                np.empty((n_leaves, k), dtype=dtype),
-            )
-        return self._sums
+    def _epoch_sums(self):
+        return self._per_neuron_sums(self._x, self._colmajor, self._ranges)
+
+
+class BankKernel(_Compiled):
+    """A wide bank of neurons (many outputs, or a CV search's learning
+    rates) on data too large for the "small" units: the neurons in groups of
+    at most ``BANK_GROUP_NEURONS``, each group's epochs in compiled calls
+    without the GIL (``_numba.bank_epochs``: BLAS products per leaf, the
+    records' terms in flat vectorised passes), the groups on threads of their
+    own. The groups depend on the number of neurons only, so no thread count
+    changes a bit.
+    """
+
+    path = "bank"
+    serial_blas = True
+
+    def __init__(self, X, T, sample_weight, learnrate, *, n_threads=None, **common):
+        super().__init__(X, T, sample_weight, learnrate, **common)
+        nb, n, k, dtype = self._nb, self.n_samples, self.n_neurons, self.dtype
+        self._colmajor = not X.flags.c_contiguous
+        self._x = X.T if self._colmajor else X  # C-ordered either way, a view
+        n_groups = -(-k // BANK_GROUP_NEURONS)
+        self._bounds = np.linspace(0, k, n_groups + 1).astype(np.intp)
+        # targets and weights by group (see _numba.bank_epochs): n * k values
+        # each (the targets as given when they are one group already)
+        s = self.sample_weight
+        Sg = np.empty(n * k, dtype) if s is not None else None
+        given = n_groups == 1 and np.array_equal(self._tcol, np.arange(self.T.shape[1]))
+        Tg = self.T.reshape(-1) if given else np.empty(n * k, dtype)
+        for a, z in zip(self._bounds[:-1], self._bounds[1:], strict=True):
+            if not given:
+                Tg[n * a : n * z] = self.T[:, self._tcol[a:z]].ravel()
+            if s is not None:
+                Sg[n * a : n * z] = np.repeat(s, z - a)
+        self._data = nb.make_data(Tg, self._tcol, Sg, dtype)
+        self._threads_given = n_threads is not None
+        self._start_threads(n_threads, n_groups, True)
+
+    def _run(self, n_epochs):
+        n, d, k = self.n_samples, self.n_features, self.n_neurons
+        losses = np.empty((n_epochs, k))
+        args = (self._x, self._colmajor, self._data, self._coef)
+        args += (self._update, self._loss_code, self._bounds)
+        groups = [(0, len(self._bounds) - 1)]
+        # threads pay once the call's work outweighs waking them
+        if self._pool is not None and (
+            self._threads_given or n_epochs * n * d * k >= PARALLEL_ELEMENTS
+        ):
+            groups = self._ranges
+        # compiled calls of bounded work: Ctrl-C waits for the one running
+        chunk = max(1, BANK_CALL_ELEMENTS // (n * d * k))
+        for start in range(0, n_epochs, chunk):
+            rest = (BANK_LEAF_ROWS, losses[start : start + chunk])
+            calls = [(*args, g0, g1, *rest) for g0, g1 in groups]
+            self._on_threads(self._nb.bank_epochs, calls)
+        return losses
 
     def _epoch_sums(self):
-        """An epoch's leaf sums (on the threads of :meth:`_run`; small data on
-        one, by columns of the copy of X.T) and their reduction, no step."""
-        nb, sums = self._nb, self._leaf_sums()
-        shares = [
-            (self._x, self._colmajor, self._data, self.coef_aug, self._loss_code,
-             a, b, LEAF_ROWS, sums)
-            for a, b in self._ranges
-        ]  # fmt: skip
-        self._on_threads(nb.leaf_sums, shares)
-        return nb.reduce_sums(sums, self._data.zero)
+        """An epoch's sums through the per-neuron leaf passes (the bank's
+        layout by group serves its fused epochs only), on the bank's
+        threads. Slower per neuron than the bank's epochs: no solver that
+        evaluates sums trains a wide bank (L-BFGS fits one neuron per
+        output)."""
+        n_leaves = -(-self.n_samples // LEAF_ROWS)
+        return self._per_neuron_sums(
+            self._x, self._colmajor, thread_ranges(n_leaves, self.n_threads)
+        )

@@ -1,26 +1,27 @@
-"""The compiled epoch kernels (numba), used by the "numba", "bank" and "sparse"
-units when numba imports.
+"""The compiled engine (numba): the rule in fused passes over leaves of rows.
 
-Importing this module imports numba, so the units import it lazily and only
-for the data it trains. It computes the same epoch as the numpy units in
-fused passes over cache-sized *leaves* of ``leaf_rows`` consecutive rows:
-``h``, ``ŷ``, ``δ``, the loss, and ``Σ δ x`` while the leaf is still in cache,
-so X is read from memory once per epoch.
+Importing this module imports numba, so the kernels import it lazily and only
+for the data it trains (``make_kernel``). It computes the array engine's
+epoch in fused passes over cache-sized *leaves* of ``leaf_rows`` consecutive
+rows: ``h``, ``ŷ``, ``δ``, the loss, and ``Σ δ x`` while the leaf is still in
+cache, so X is read from memory once per epoch.
 
 Two formulations of a leaf:
 
 - by rows (large C-ordered X): per row ``h = x · w`` (one SIMD dot product),
-  ``δ``, then ``g += δ x`` (SIMD over features);
+  the record's terms, then ``g += δ x`` (SIMD over features);
 - by columns (large F-ordered X, given as ``X.T``, and small data, on a copy
   of ``X.T``): ``h`` for all rows of the leaf, column by column (SIMD over
-  rows), then ``δ`` per row (the squared error's sigmoids with one vectorised
-  exp, :func:`exp_inplace`), then ``g_j`` as one SIMD dot product per column.
+  rows), the leaf's terms in one vectorised loop, then ``g_j`` as one SIMD
+  dot product per column.
 
-The losses' formulas are fused copies of ``_loss``'s (:func:`_terms`,
-:func:`_squared_errors`, :func:`_bank_errors`); ``tests/test_loss.py`` checks
-each against the table. A record of weight 0 contributes exactly 0 even when
-its ``h`` is not finite: the row pass skips it, and the vectorised passes
-select 0 for its weighted terms (never ``0 * NaN``).
+One record's terms are :func:`_record`: the sigmoid (:func:`_sigmoid`, from an
+``exp`` the compiler vectorises, :func:`_exp`) and the loss table's own
+functions, compiled (``_loss``: ``error_term``, ``scalar_value``);
+:func:`_errors` applies it to a flat run of records with their weights. A
+record of weight 0 contributes exactly 0 even when its ``h`` is not finite:
+the row pass skips it, and :func:`_errors` selects 0 for its weighted terms
+(never ``0 * NaN``).
 
 Determinism: each leaf's sums come from the same compiled code whatever
 thread runs it, and the leaves are added in leaf order, so the number of
@@ -28,16 +29,22 @@ threads never changes a bit. Only :func:`_dot` may reorder its sum (numba's
 ``fastmath`` "reassoc", which is what lets it use SIMD): the order depends on
 the length of the product only, never on the data, the row or the thread.
 The bank's products are BLAS calls of shapes fixed by the data and the groups,
-and :func:`exp_inplace` and :func:`_bank_errors` may fuse multiply-adds
-(``fastmath`` "contract", in their exp) where the CPU has FMA: the same bits
-on one machine, the last bit may differ on another.
+and the vectorised passes may fuse multiply-adds in the ``exp`` (``fastmath``
+"contract") where the CPU has FMA: the same bits on one machine, the last
+bit may differ on another.
+
+The compiled engine runs many epochs in one call where the calls' overhead
+would dominate (small data, :func:`run_epochs`; the bank of many neurons,
+:func:`bank_epochs`), so these two apply the step themselves
+(:func:`_finish_epoch`), as the stepper (``_base.apply_step``) does;
+elsewhere the stepper applies it.
 
 Threads are the caller's (Python threads over leaf ranges, or over groups of
 neurons of a bank; every function here releases the GIL), not numba's
 ``prange``: the OpenMP threading layer aborts a forked child process that
 runs a parallel region, and the workqueue layer must not be entered from two
 threads at once. Our own threads have neither problem and follow the same
-thread limit as the numpy units.
+thread limit as the array engine.
 
 Values come in as named tuples (:class:`Data`, :class:`Update`), read by
 name. Every float in them has the dtype of X: a float64 literal would
@@ -60,7 +67,7 @@ SQUARED_ERROR, LOG_LOSS = SquaredError.code, LogLoss.code
 # What the per-record work reads besides X: the targets ``T``, the target
 # column of each neuron ``tcol``, the weights ``s`` (read only if
 # ``weighted``), the constants 0, 1/2 and 1 in X's dtype, and those of
-# :func:`exp_inplace` (``expc``).
+# :func:`_exp` (``expc``).
 Data = namedtuple("Data", ["T", "tcol", "s", "weighted", "zero", "half", "one", "expc"])
 # The update of an epoch: ``step`` (learnrate / S) and ``decay`` (1 -
 # learnrate * alpha) per neuron, and what the recorded loss needs.
@@ -76,271 +83,16 @@ def make_data(T, tcol, s, dtype):
     return Data(T, tcol, s, weighted, f(0), f(0.5), f(1), exp_constants(dtype))
 
 
-@njit(fastmath={"reassoc"}, **_JIT)
-def _dot(x, y, zero):
-    """``Σ_t x[t] y[t]`` (SIMD; the order depends on the length only)."""
-    acc = zero
-    for t in range(x.shape[0]):
-        acc += x[t] * y[t]
-    return acc
-
-
-@njit(**_JIT)
-def _terms(h, t, loss, zero, half, one):
-    """``(δ, ℓ)`` of one record at ``h`` with target ``t`` (unweighted)."""
-    y = one / (one + math.exp(-h))  # exp overflows to inf for h << 0: y = 0
-    e = t - y
-    if loss == SQUARED_ERROR:
-        return e * ((one - y) * y), (e * e) * half
-    # log loss: softplus(h) - t h, never log(0)
-    if h > zero:
-        sp = h + math.log1p(math.exp(-h))
-    else:
-        sp = math.log1p(math.exp(h))
-    return e, sp - t * h
-
-
-@njit(**_JIT)
-def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
-    """Sums of the leaf ``r0:r1`` with X by rows (C order): ``G = Σ sδx``
-    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added."""
-    T, tcol, s, weighted = data.T, data.tcol, data.s, data.weighted
-    zero, half, one = data.zero, data.half, data.one
-    for q in range(G.shape[0]):
-        g = G[q]
-        g[:] = zero
-        w = W[q]
-        sb = zero
-        sl = zero
-        bq = b[q]
-        tq = tcol[q]
-        for i in range(r0, r1):
-            if weighted and s[i] == zero:
-                continue  # no influence, even where x · w is NaN
-            x = X[i]
-            dlt, ell = _terms(_dot(x, w, zero) + bq, T[i, tq], loss, zero, half, one)
-            if weighted:
-                dlt *= s[i]
-                ell *= s[i]
-            sb += dlt
-            sl += ell
-            for j in range(x.shape[0]):
-                g[j] += dlt * x[j]
-        gb[q] = sb
-        gl[q] = sl
-
-
-@njit(**_JIT)
-def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, buf):
-    """As :func:`_leaf_rows` with X by columns, given as ``XT = X.T`` (C
-    order); ``buf`` is scratch of length ``r1 - r0`` or more. With the squared
-    error the leaf's sigmoids take one vectorised exp (:func:`exp_inplace`)."""
-    T, tcol, s, weighted = data.T, data.tcol, data.s, data.weighted
-    zero, half, one = data.zero, data.half, data.one
-    m = r1 - r0
-    h = buf[:m]
-    for q in range(G.shape[0]):
-        h[:] = zero
-        for j in range(XT.shape[0]):
-            wj = W[q, j]
-            xj = XT[j, r0:r1]
-            for r in range(m):
-                h[r] += xj[r] * wj
-        sb = zero
-        sl = zero
-        bq = b[q]
-        tq = tcol[q]
-        if loss == SQUARED_ERROR:
-            sb, sl = _squared_errors(h, bq, tq, r0, data)
-        else:
-            for r in range(m):
-                i = r0 + r
-                dlt, ell = _terms(h[r] + bq, T[i, tq], loss, zero, half, one)
-                if weighted:
-                    dlt = dlt * s[i] if s[i] != zero else zero
-                    ell = ell * s[i] if s[i] != zero else zero
-                sb += dlt
-                sl += ell
-                h[r] = dlt
-        gb[q] = sb
-        gl[q] = sl
-        for j in range(XT.shape[0]):
-            G[q, j] = _dot(h, XT[j, r0:r1], zero)
-
-
-@njit(**_JIT)
-def _record_loss(losses, gl, W, alpha, weight_sum):
-    """``losses[q] = Σ sℓ / S + alpha/2 ||w_q||²`` in float64."""
-    k, d = W.shape
-    for q in range(k):
-        penalty = 0.0
-        if alpha != 0.0:
-            for j in range(d):
-                penalty += np.float64(W[q, j]) * np.float64(W[q, j])
-            penalty *= 0.5 * alpha
-        losses[q] = np.float64(gl[q]) / weight_sum + penalty
-
-
-@njit(**_JIT)
-def _step(coef_aug, G, gb, step, decay, fit_intercept):
-    """``w = decay w + step G``, ``b += step gb``, as ``_base.apply_step``."""
-    k, d = G.shape
-    for q in range(k):
-        for j in range(d):
-            coef_aug[q, j] = coef_aug[q, j] * decay[q] + G[q, j] * step[q]
-        if fit_intercept:
-            coef_aug[q, d] += step[q] * gb[q]
-
-
-@njit(**_JIT)
-def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
-    """``losses.shape[0]`` epochs in one call, on one thread (small data).
-
-    ``XT`` is X.T, C-ordered: the caller's copy, so the order of the user's X
-    never matters. Updates ``coef_aug`` (k, d + 1) in place and fills
-    ``losses`` (n_epochs, k). Epochs in several calls give the same bits as
-    in one.
-    """
-    d, n = XT.shape
-    k = coef_aug.shape[0]
-    dtype = coef_aug.dtype
-    zero = data.zero
-    G = np.empty((k, d), dtype)
-    gb = np.empty(k, dtype)
-    gl = np.empty(k, dtype)
-    Gl = np.empty((k, d), dtype)
-    gbl = np.empty(k, dtype)
-    gll = np.empty(k, dtype)
-    h = np.empty(leaf_rows, dtype)
-    W = np.empty((k, d), dtype)
-    b = np.empty(k, dtype)
-    n_leaves = (n + leaf_rows - 1) // leaf_rows
-    for epoch in range(losses.shape[0]):
-        W[:] = coef_aug[:, :d]
-        b[:] = coef_aug[:, d]
-        G[:] = zero
-        gb[:] = zero
-        gl[:] = zero
-        for leaf in range(n_leaves):
-            r0 = leaf * leaf_rows
-            r1 = min(r0 + leaf_rows, n)
-            _leaf_cols(XT, data, W, b, loss, r0, r1, Gl, gbl, gll, h)
-            G += Gl
-            gb += gbl
-            gl += gll
-        _record_loss(losses[epoch], gl, W, update.alpha, update.weight_sum)
-        _step(coef_aug, G, gb, update.step, update.decay, update.fit_intercept)
-
-
-@njit(**_JIT)
-def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums):
-    """Sums of leaves ``leaf0:leaf1`` into ``sums = (P, Pb, Pl)`` at ``[leaf]``.
-
-    ``X2`` is X (``colmajor`` False) or X.T (True), C-ordered. One thread's
-    share of an epoch (large data); the GIL is released.
-    """
-    P, Pb, Pl = sums
-    d = coef_aug.shape[1] - 1
-    n = X2.shape[1] if colmajor else X2.shape[0]
-    W = np.ascontiguousarray(coef_aug[:, :d])
-    b = coef_aug[:, d].copy()
-    buf = np.empty(leaf_rows, coef_aug.dtype)
-    for leaf in range(leaf0, leaf1):
-        r0 = leaf * leaf_rows
-        r1 = min(r0 + leaf_rows, n)
-        G, gb, gl = P[leaf], Pb[leaf], Pl[leaf]
-        if colmajor:
-            _leaf_cols(X2, data, W, b, loss, r0, r1, G, gb, gl, buf)
-        else:
-            _leaf_rows(X2, data, W, b, loss, r0, r1, G, gb, gl)
-
-
-@njit(**_JIT)
-def reduce_sums(sums, zero):
-    """``(G, gb, gl)``: the leaves' sums ``sums = (P, Pb, Pl)`` added in leaf
-    order (as :func:`run_epochs` does)."""
-    P, Pb, Pl = sums
-    k, d = P.shape[1], P.shape[2]
-    dtype = P.dtype
-    G = np.empty((k, d), dtype)
-    gb = np.empty(k, dtype)
-    gl = np.empty(k, dtype)
-    G[:] = zero
-    gb[:] = zero
-    gl[:] = zero
-    for leaf in range(P.shape[0]):
-        G += P[leaf]
-        gb += Pb[leaf]
-        gl += Pl[leaf]
-    return G, gb, gl
-
-
-@njit(**_JIT)
-def reduce_step(sums, coef_aug, update, losses, zero):
-    """Add the leaves' sums in leaf order (:func:`reduce_sums`), record the
-    loss into ``losses`` (k,), and apply the step to ``coef_aug``."""
-    d = coef_aug.shape[1] - 1
-    G, gb, gl = reduce_sums(sums, zero)
-    W = np.ascontiguousarray(coef_aug[:, :d])
-    _record_loss(losses, gl, W, update.alpha, update.weight_sum)
-    _step(coef_aug, G, gb, update.step, update.decay, update.fit_intercept)
-
-
-@njit(**_JIT)
-def _squared_errors(h, bq, tq, r0, data):
-    """The squared error's work on ``h = X w`` for the records ``r0:r0 +
-    len(h)`` (target column ``tq``): ``h`` becomes ``s δ``; returns ``(Σ s δ,
-    Σ s e² / 2)``. :func:`_terms`' operations, with the exps in one
-    vectorised call."""
-    T, s, weighted = data.T, data.s, data.weighted
-    zero, half, one = data.zero, data.half, data.one
-    for r in range(h.shape[0]):
-        h[r] = -(h[r] + bq)
-    exp_inplace(h, data.expc)
-    sb = zero
-    sl = zero
-    for r in range(h.shape[0]):
-        i = r0 + r
-        y = one / (one + h[r])
-        e = T[i, tq] - y
-        dlt = e * ((one - y) * y)
-        ell = (e * e) * half
-        if weighted:
-            dlt = dlt * s[i] if s[i] != zero else zero
-            ell = ell * s[i] if s[i] != zero else zero
-        sb += dlt
-        sl += ell
-        h[r] = dlt
-    return sb, sl
-
-
-@njit(**_JIT)
-def sparse_errors(H, bq, data):
-    """One neuron's elementwise work on sparse X (squared error), between
-    scipy's two products: ``H = X w`` becomes ``s δ``; returns ``(Σ s δ, Σ s
-    e² / 2)``. Three passes over ``n`` instead of numpy's seven, and
-    :func:`exp_inplace` instead of scipy's expit."""
-    return _squared_errors(H, bq, 0, 0, data)
-
-
-# -- a bank of neurons (many learning rates or outputs) -----------------------
-# The per-neuron passes above compute the dot products one neuron at a time.
-# A wide bank (the "bank" unit) instead runs, per leaf of rows and group of
-# neurons: BLAS for ``H = X W.T`` (``np.dot``, which numba sends to scipy's
-# BLAS), a vectorised exp, flat passes for ``ŷ``, ``δ`` and the loss, and BLAS
-# for their column sums and ``Σ sδx``. All epochs of a call run without the
-# GIL, so groups of neurons train on threads of their own.
-#
+# -- exp, vectorisable ----------------------------------------------------------
 # numba compiles ``math.exp`` to the C library's scalar exp, which LLVM does
-# not vectorise (PyPI's llvmlite has no vector math library).
-# :func:`exp_inplace` is an exp that LLVM vectorises: x = n ln2 + r with |r|
-# <= ln2 / 2 (Cody and Waite's two-part ln2, as in fdlibm), a Taylor
-# polynomial for exp(r) (degree 13 in float64, 7 in float32) and 2^n from
-# exponent bits, in two factors so that results near overflow and subnormal
-# results are reached. Tested: inf past overflow, 0 past underflow, NaN for
-# NaN, and within one ulp of the exact value where the CPU fuses multiply-adds
-# (FMA: x86-64 since 2013, ARM64; ``fastmath={"contract"}`` lets LLVM use
-# it), within 1.25 ulp otherwise.
+# not vectorise (PyPI's llvmlite has no vector math library). :func:`_exp` is
+# an exp that LLVM vectorises: x = n ln2 + r with |r| <= ln2 / 2 (Cody and
+# Waite's two-part ln2, as in fdlibm), a Taylor polynomial for exp(r) (degree
+# 13 in float64, 7 in float32) and 2^n from exponent bits, in two factors so
+# that results near overflow and subnormal results are reached. Tested: inf
+# past overflow, 0 past underflow, NaN for NaN, and within one ulp of the
+# exact value where the CPU fuses multiply-adds (FMA: x86-64 since 2013, ARM64;
+# ``fastmath={"contract"}`` lets LLVM use it), within 1.25 ulp otherwise.
 
 
 def _float_bits(x):
@@ -418,16 +170,287 @@ def _exp(x, constants):
     return v if x <= hi else x * inf  # inf, or NaN for NaN
 
 
+# -- one record, and a run of records ----------------------------------------------
+_error_terms = (njit(inline="always")(SquaredError.error_term),
+                njit(inline="always")(LogLoss.error_term))  # fmt: skip
+_values = (njit(inline="always")(SquaredError.scalar_value),
+           njit(inline="always")(LogLoss.scalar_value))  # fmt: skip
+_sq_error_term, _log_error_term = _error_terms
+_sq_value, _log_value = _values
+
+
+@njit(inline="always", error_model="numpy")
+def _sigmoid(h, data):
+    """``1 / (1 + exp(-h))`` (0 where ``exp(-h)`` overflows)."""
+    return data.one / (data.one + _exp(-h, data.expc))
+
+
+@njit(inline="always", error_model="numpy")
+def _record(h, t, loss, data):
+    """``(δ, ℓ)`` of one record at ``h`` with target ``t`` (unweighted): the
+    sigmoid and the loss table's functions."""
+    y = _sigmoid(h, data)
+    zero, half, one = data.zero, data.half, data.one
+    if loss == SQUARED_ERROR:
+        return _sq_error_term(t, y, one), _sq_value(t, y, h, zero, half, one)
+    return _log_error_term(t, y, one), _log_value(t, y, h, zero, half, one)
+
+
 @njit(fastmath={"contract"}, **_JIT)
-def exp_inplace(a, constants):
-    """``a[:] = exp(a)`` for a 1-D array, vectorised (see above)."""
-    for q in range(a.shape[0]):
-        a[q] = _exp(a[q], constants)
+def _errors(H, T, S, weighted, loss, E, Q, data):
+    """``E = s δ`` and ``Q = s ℓ`` of a run of records from ``H = X w + b``,
+    the targets ``T`` and weights ``S`` (flat runs of the same length; ``E``
+    may be ``H``); exact zeros for weight 0 (never ``0 * NaN``).
+
+    :func:`_record`'s work, in one loop per loss and weighting: the compiler
+    vectorises a loop only without a test of the loss inside it and with the
+    functions it calls inlined one level deep. :func:`_exp` fuses
+    multiply-adds here.
+    """
+    zero, half, one = data.zero, data.half, data.one
+    n = H.shape[0]
+    if loss == SQUARED_ERROR and weighted:
+        for q in range(n):
+            h, t, s = H[q], T[q], S[q]
+            y = _sigmoid(h, data)
+            ell = _sq_value(t, y, h, zero, half, one)
+            Q[q] = ell * s if s != zero else zero
+            E[q] = _sq_error_term(t, y, one) * s if s != zero else zero
+    elif loss == SQUARED_ERROR:
+        for q in range(n):
+            h, t = H[q], T[q]
+            y = _sigmoid(h, data)
+            Q[q] = _sq_value(t, y, h, zero, half, one)
+            E[q] = _sq_error_term(t, y, one)
+    elif weighted:
+        for q in range(n):
+            h, t, s = H[q], T[q], S[q]
+            y = _sigmoid(h, data)
+            ell = _log_value(t, y, h, zero, half, one)
+            Q[q] = ell * s if s != zero else zero
+            E[q] = _log_error_term(t, y, one) * s if s != zero else zero
+    else:
+        for q in range(n):
+            h, t = H[q], T[q]
+            y = _sigmoid(h, data)
+            Q[q] = _log_value(t, y, h, zero, half, one)
+            E[q] = _log_error_term(t, y, one)
+
+
+@njit(fastmath={"reassoc"}, **_JIT)
+def _dot(x, y, zero):
+    """``Σ_t x[t] y[t]`` (SIMD; the order depends on the length only)."""
+    acc = zero
+    for t in range(x.shape[0]):
+        acc += x[t] * y[t]
+    return acc
+
+
+@njit(fastmath={"reassoc"}, **_JIT)
+def _sum(x, zero):
+    """``Σ x`` (SIMD; the order depends on the length only, as :func:`_dot`)."""
+    acc = zero
+    for t in range(x.shape[0]):
+        acc += x[t]
+    return acc
+
+
+# -- leaves ---------------------------------------------------------------------------
+@njit(**_JIT)
+def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
+    """Sums of the leaf ``r0:r1`` with X by rows (C order): ``G = Σ sδx``
+    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added."""
+    T, tcol, s, weighted = data.T, data.tcol, data.s, data.weighted
+    zero = data.zero
+    for q in range(G.shape[0]):
+        g = G[q]
+        g[:] = zero
+        w = W[q]
+        sb = zero
+        sl = zero
+        bq = b[q]
+        tq = tcol[q]
+        for i in range(r0, r1):
+            if weighted and s[i] == zero:
+                continue  # no influence, even where x · w is NaN
+            x = X[i]
+            dlt, ell = _record(_dot(x, w, zero) + bq, T[i, tq], loss, data)
+            if weighted:
+                dlt *= s[i]
+                ell *= s[i]
+            sb += dlt
+            sl += ell
+            for j in range(x.shape[0]):
+                g[j] += dlt * x[j]
+        gb[q] = sb
+        gl[q] = sl
+
+
+@njit(**_JIT)
+def _buffers(m, dtype):
+    """The scratch vectors of :func:`_leaf_cols`."""
+    return (
+        np.empty(m, dtype),
+        np.empty(m, dtype),
+        np.empty(m, dtype),
+        np.empty(m, dtype),
+    )
+
+
+@njit(**_JIT)
+def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, bufs):
+    """As :func:`_leaf_rows` with X by columns, given as ``XT = X.T`` (C
+    order); ``bufs`` holds four scratch vectors of length ``r1 - r0`` or
+    more."""
+    zero = data.zero
+    m = r1 - r0
+    h, dlt, ell, t = bufs[0][:m], bufs[1][:m], bufs[2][:m], bufs[3][:m]
+    s = data.s[r0:r1] if data.weighted else data.s
+    for q in range(G.shape[0]):
+        h[:] = b[q]
+        for j in range(XT.shape[0]):
+            wj = W[q, j]
+            xj = XT[j, r0:r1]
+            for r in range(m):
+                h[r] += xj[r] * wj
+        # contiguous and unaliased runs, so that _errors vectorises
+        t[:] = data.T[r0:r1, data.tcol[q]]
+        _errors(h, t, s, data.weighted, loss, dlt, ell, data)
+        gb[q] = _sum(dlt, zero)
+        gl[q] = _sum(ell, zero)
+        for j in range(XT.shape[0]):
+            G[q, j] = _dot(dlt, XT[j, r0:r1], zero)
+
+
+@njit(**_JIT)
+def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums):
+    """Sums of leaves ``leaf0:leaf1`` into ``sums = (P, Pb, Pl)`` at ``[leaf]``.
+
+    ``X2`` is X (``colmajor`` False) or X.T (True), C-ordered. One thread's
+    share of an epoch (large data); the GIL is released.
+    """
+    P, Pb, Pl = sums
+    d = coef_aug.shape[1] - 1
+    n = X2.shape[1] if colmajor else X2.shape[0]
+    W = np.ascontiguousarray(coef_aug[:, :d])
+    b = coef_aug[:, d].copy()
+    bufs = _buffers(leaf_rows, coef_aug.dtype)
+    for leaf in range(leaf0, leaf1):
+        r0 = leaf * leaf_rows
+        r1 = min(r0 + leaf_rows, n)
+        G, gb, gl = P[leaf], Pb[leaf], Pl[leaf]
+        if colmajor:
+            _leaf_cols(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs)
+        else:
+            _leaf_rows(X2, data, W, b, loss, r0, r1, G, gb, gl)
+
+
+@njit(**_JIT)
+def reduce_sums(sums, zero):
+    """``(G, gb, gl)``: the leaves' sums ``sums = (P, Pb, Pl)`` added in leaf
+    order (as :func:`run_epochs` does)."""
+    P, Pb, Pl = sums
+    k, d = P.shape[1], P.shape[2]
+    dtype = P.dtype
+    G = np.empty((k, d), dtype)
+    gb = np.empty(k, dtype)
+    gl = np.empty(k, dtype)
+    G[:] = zero
+    gb[:] = zero
+    gl[:] = zero
+    for leaf in range(P.shape[0]):
+        G += P[leaf]
+        gb += Pb[leaf]
+        gl += Pl[leaf]
+    return G, gb, gl
+
+
+@njit(**_JIT)
+def sparse_errors(H, b, loss, data, D, Q):
+    """One neuron's elementwise work on sparse X, between scipy's two
+    products: ``D = s δ`` from ``H = X w`` and the intercept ``b`` (``Q``:
+    scratch of H's length, ``data.T`` one contiguous column); returns ``(Σ s
+    δ, Σ s ℓ)``."""
+    for r in range(H.shape[0]):
+        H[r] += b
+    _errors(H, data.T, data.s, data.weighted, loss, D, Q, data)
+    return _sum(D, data.zero), _sum(Q, data.zero)
+
+
+# -- epochs in one call: the compiled stepper ---------------------------------------
+@njit(**_JIT)
+def _finish_epoch(losses, G, gb, gl, coef_aug, update, j0, j1):
+    """Record the loss of neurons ``j0:j1`` into ``losses`` (k,) and apply
+    their step, from their sums ``G``, ``gb``, ``gl``: ``Σ sℓ / S +
+    alpha/2 ||w||²`` in float64, then ``w = decay w + step G``, ``b += step
+    gb``, as the stepper (``_base``) does."""
+    d = coef_aug.shape[1] - 1
+    step, decay = update.step[j0:j1], update.decay[j0:j1]
+    for q in range(j1 - j0):
+        j = j0 + q
+        penalty = 0.0
+        if update.alpha != 0.0:
+            for f in range(d):
+                penalty += np.float64(coef_aug[j, f]) * np.float64(coef_aug[j, f])
+            penalty *= 0.5 * update.alpha
+        losses[j] = np.float64(gl[q]) / update.weight_sum + penalty
+        for f in range(d):
+            coef_aug[j, f] = coef_aug[j, f] * decay[q] + G[q, f] * step[q]
+        if update.fit_intercept:
+            coef_aug[j, d] += step[q] * gb[q]
+
+
+@njit(**_JIT)
+def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
+    """``losses.shape[0]`` epochs in one call, on one thread (small data).
+
+    ``XT`` is X.T, C-ordered: the caller's copy, so the order of the user's X
+    never matters. Updates ``coef_aug`` (k, d + 1) in place and fills
+    ``losses`` (n_epochs, k). Epochs in several calls give the same bits as
+    in one.
+    """
+    d, n = XT.shape
+    k = coef_aug.shape[0]
+    dtype = coef_aug.dtype
+    zero = data.zero
+    G = np.empty((k, d), dtype)
+    gb = np.empty(k, dtype)
+    gl = np.empty(k, dtype)
+    Gl = np.empty((k, d), dtype)
+    gbl = np.empty(k, dtype)
+    gll = np.empty(k, dtype)
+    bufs = _buffers(leaf_rows, dtype)
+    W = np.empty((k, d), dtype)
+    b = np.empty(k, dtype)
+    n_leaves = (n + leaf_rows - 1) // leaf_rows
+    for epoch in range(losses.shape[0]):
+        W[:] = coef_aug[:, :d]
+        b[:] = coef_aug[:, d]
+        G[:] = zero
+        gb[:] = zero
+        gl[:] = zero
+        for leaf in range(n_leaves):
+            r0 = leaf * leaf_rows
+            r1 = min(r0 + leaf_rows, n)
+            _leaf_cols(XT, data, W, b, loss, r0, r1, Gl, gbl, gll, bufs)
+            G += Gl
+            gb += gbl
+            gl += gll
+        _finish_epoch(losses[epoch], G, gb, gl, coef_aug, update, 0, k)
+
+
+# -- a bank of neurons (many learning rates or outputs) -----------------------
+# The per-neuron passes above compute the dot products one neuron at a time.
+# A wide bank instead runs, per leaf of rows and group of neurons: BLAS for
+# ``H = X W.T`` (``np.dot``, which numba sends to scipy's BLAS), the records'
+# terms in flat vectorised passes (:func:`_errors`), and BLAS for their
+# column sums and ``Σ sδx``. All epochs of a call run without the GIL, so
+# groups of neurons train on threads of their own.
 
 
 @njit(**_JIT)
 def bank_epochs(
-    X2, colmajor, data, coef_aug, update, bounds, g0, g1, leaf_rows, losses
+    X2, colmajor, data, coef_aug, update, loss, bounds, g0, g1, leaf_rows, losses
 ):
     """``losses.shape[0]`` epochs of the neurons of groups ``g0:g1``.
 
@@ -438,16 +461,15 @@ def bank_epochs(
     is flat loops that the compiler vectorises (``data.tcol`` is unused).
     ``X2`` is X (``colmajor`` False) or X.T (True), C-ordered; leaves of X.T
     are copied to a C-ordered leaf for BLAS. Per leaf and group: ``H =
-    X_leaf W.T``, ``Z = exp(-(H + b))``, then ``ŷ = 1 / (Z + 1)``, ``e = t -
-    ŷ``, ``δ = e ((1 - ŷ) ŷ)`` and the weighted ``δ`` and ``e²``, their
-    column sums, and ``P = δ.T X_leaf``. Leaves are added in leaf order, so
+    X_leaf W.T``, the records' ``s δ`` and ``s ℓ`` (:func:`_errors`), their
+    column sums, and ``P = (s δ).T X_leaf``. Leaves are added in leaf order, so
     the result depends on the groups only, never on the thread or on which
     other groups a call runs. Updates rows ``bounds[g0]:bounds[g1]`` of
     ``coef_aug`` and the same columns of ``losses`` (n_epochs, k); the GIL
     is released.
     """
     T, S, weighted = data.T, data.s, data.weighted
-    zero, half, one = data.zero, data.half, data.one
+    zero = data.zero
     dtype = coef_aug.dtype
     d = coef_aug.shape[1] - 1
     n = X2.shape[1] if colmajor else X2.shape[0]
@@ -502,12 +524,13 @@ def bank_epochs(
                 mk = m * kg
                 H = Hbuf[:mk].reshape((m, kg))
                 np.dot(Xl, WT[d * (j0 + a) : d * (j0 + z)].reshape((d, kg)), H)
-                Bf = Bt[leaf_rows * a : leaf_rows * a + mk]
+                Hf, Bf = Hbuf[:mk], Bt[leaf_rows * a : leaf_rows * a + mk]
+                for q in range(mk):
+                    Hf[q] += Bf[q]
                 at = n * (j0 + a) + r0 * kg  # the leaf's targets (and weights)
                 Tf = T[at : at + mk]
                 Sf = S[at : at + mk] if weighted else S
-                _bank_errors(Hbuf[:mk], Bf, Tf, Sf, weighted, Ebuf[:mk], Qbuf[:mk],
-                             zero, one, data.expc)  # fmt: skip
+                _errors(Hf, Tf, Sf, weighted, loss, Ebuf[:mk], Qbuf[:mk], data)
                 E = Ebuf[:mk].reshape((m, kg))
                 np.dot(ones[:m], Qbuf[:mk].reshape((m, kg)), pl[:kg])
                 np.dot(ones[:m], E, pb[:kg])
@@ -516,37 +539,4 @@ def bank_epochs(
                 G[a:z] += P
                 gb[a:z] += pb[:kg]
                 gl[a:z] += pl[:kg]
-        gl *= half  # ℓ = e² / 2
         _finish_epoch(losses[epoch], G, gb, gl, coef_aug, update, j0, j1)
-
-
-@njit(fastmath={"contract"}, **_JIT)
-def _bank_errors(H, B, T, S, weighted, E, Q, zero, one, expc):
-    """``E = s δ`` and ``Q = s e²`` from ``H = X W.T`` and the intercepts
-    ``B``, the targets ``T`` (and the weights ``S``), flat arrays of the same
-    length: ``ŷ = 1 / (exp(-(h + b)) + 1)``, ``e = t - ŷ``, ``δ = e ((1 - ŷ)
-    ŷ)``. Only the exp has multiply-adds to fuse."""
-    if weighted:
-        for q in range(H.shape[0]):
-            y = one / (_exp(-(H[q] + B[q]), expc) + one)
-            e = T[q] - y
-            s = S[q]
-            Q[q] = (e * e) * s if s != zero else zero
-            E[q] = (e * ((one - y) * y)) * s if s != zero else zero
-    else:
-        for q in range(H.shape[0]):
-            y = one / (_exp(-(H[q] + B[q]), expc) + one)
-            e = T[q] - y
-            Q[q] = e * e
-            E[q] = e * ((one - y) * y)
-
-
-@njit(**_JIT)
-def _finish_epoch(losses, G, gb, gl, coef_aug, update, j0, j1):
-    """Record the loss of neurons ``j0:j1`` into ``losses`` (k,) and apply
-    their step, from their sums ``G``, ``gb``, ``gl``."""
-    d = coef_aug.shape[1] - 1
-    W = coef_aug[j0:j1, :d]
-    _record_loss(losses[j0:j1], gl, W, update.alpha, update.weight_sum)
-    step, decay = update.step[j0:j1], update.decay[j0:j1]
-    _step(coef_aug[j0:j1], G, gb, step, decay, update.fit_intercept)

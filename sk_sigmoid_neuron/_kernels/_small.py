@@ -1,32 +1,49 @@
-"""The "small" unit (numpy): X copied once with the bias folded in."""
+"""The array engine's unit for the smallest numpy data: a call's overhead is the cost.
+
+On data of at most ``SMALL_ELEMENTS`` elements an epoch's arithmetic costs
+less than the overhead of the calls that make it, so this unit makes fewer,
+cheaper calls than :class:`~._array.ArrayKernel` (the performance page gives
+the measured difference): X is copied once with a column of ones (the bias is
+one more weight), every call writes into a buffer allocated once and passes
+its constants as arrays, and the losses of a batch of epochs are computed
+after it from what each epoch kept. The arithmetic is the array engine's
+sigmoid and the loss table's in-place forms, operation for operation.
+"""
 
 import numpy as np
-from scipy.special import expit
 
 from .._loss import get_loss
 from ._base import SERIAL_BLAS_ELEMENTS, Kernel
 
-# Elements of a loss history (the errors of a batch of epochs).
+# Elements of a loss history (what a batch of epochs keeps for its losses).
 SMALL_HISTORY = 1 << 16
 
 
 class SmallKernel(Kernel):
-    """Small data: X copied once with a column of ones so that the bias folds
-    into the products; per epoch eight numpy calls and no allocation; the
-    losses of a batch of epochs computed after it, from a history."""
+    """Small dense numpy X: see the module docstring (``tcol`` as for
+    :class:`~._array.ArrayKernel`)."""
 
     path = "small"
 
-    def __init__(self, X, T, sample_weight, learnrate, **common):
-        super().__init__(X, T, sample_weight, learnrate, **common)
-        T, s, dtype = self.T, self.sample_weight, self.dtype
-        n, d, k = self.n_samples, self.n_features, self.n_neurons
+    def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
+        n, d = X.shape
+        dtype = X.dtype
+        s = None if sample_weight is None else sample_weight.astype(dtype, copy=False)
+        wsum = n if s is None else float(s.sum(dtype=np.float64))
+        super().__init__(
+            n_features=d, learnrate=learnrate, weight_sum=wsum, dtype=dtype, **common
+        )
+        k = self.n_neurons
+        self.n_samples = n
+        T = T.astype(dtype, copy=False)
+        if tcol is not None and T.shape[1] > 1:
+            T = T[:, tcol]  # small data: a copy costs less than a gather per epoch
         Xa = np.empty((n, d + 1), dtype=dtype)
         Xa[:, :d] = X
         Xa[:, d] = 1
-        if self._zero_rows is not None:
+        if s is not None:
             # records of weight 0 get h = b (finite): no 0 * NaN below
-            Xa[self._zero_rows, :d] = 0
+            Xa[s == 0, :d] = 0
         self._Xa = Xa
         # once X is large enough for a BLAS to split a product over threads
         # (which can change its sums); below it the limit costs more than an
@@ -48,77 +65,62 @@ class SmallKernel(Kernel):
             if np.isfinite(folded).all() or not np.isfinite(XaT).all():
                 XaT, self._gscale = folded, None
         self._XaT = XaT
+        self._weighted = s is not None
         self._s1 = np.ones(n, dtype=dtype) if s is None else s
+        self._coef_view = self._coef[0] if k == 1 else self._coef.T  # (d + 1, k)
         if k == 1:
             # 1-D views hit BLAS gemv through np.dot, the cheapest call
-            self._w = self.coef_aug[0]
-            self._t = T[:, 0]
-            shape = (n,)
+            self._t, shape = T[:, 0], (n,)
         else:
-            self._w = self.coef_aug.T  # (d + 1, k) view
-            self._t = T
-            shape = (n, k)
-        self._bufs = [np.empty(shape, dtype=dtype) for _ in range(3)]
+            self._t, shape = np.broadcast_to(T, (n, k)), (n, k)
+        self._bufs = [np.empty(shape, dtype=dtype) for _ in range(2)]
         self._one = np.ones(shape, dtype=dtype)
-        self._g = np.empty(self._w.shape, dtype=dtype)
+        self._g = np.empty(self._coef_view.shape, dtype=dtype)
 
     def _run(self, n_epochs):
-        """Epochs with eight numpy calls each; losses after each batch.
-
-        The loop keeps, per epoch, the errors ``t - ŷ`` (squared error) or
-        ``h`` (log loss) in a history; the losses of a batch of epochs then
-        take a few vectorised calls instead of several calls per epoch. Calls
-        pass ``out`` by position and the constant 1 as an array: each call on
-        small data costs its overhead, not its arithmetic. The loss formulas
-        are inlined copies of ``_loss``'s, for that reason.
-        """
-        H, Y, D = self._bufs
+        """Epochs of about eight calls each; the losses after each batch."""
+        H, Y = self._bufs
         forward, backward = self._Xa.dot, self._XaT.dot
-        w, t, g, one, gscale = self._w, self._t, self._g, self._one, self._gscale
-        subtract, multiply, add = np.subtract, np.multiply, np.add
-        squared = self.loss == "squared_error"
-        alpha, k = self.alpha, self.n_neurons
-        W = self.coef_aug[:, :-1]
+        w, t, g, one, gscale = (
+            self._coef_view,
+            self._t,
+            self._g,
+            self._one,
+            self._gscale,
+        )
+        negative, exp, add, divide = np.negative, np.exp, np.add, np.divide
+        multiply = np.multiply
+        loss = get_loss(self.loss)
+        error_term = loss.error_term_into
+        k = self.n_neurons
+        W = self._coef[:, :-1]
         Wv = W[0] if k == 1 else W
-        decay = self.decay if k == 1 else self.decay[:, None]
+        decay = None
+        if self.alpha:
+            decay = self.decay if k == 1 else self.decay[:, None]
         n_batch = max(1, min(n_epochs, SMALL_HISTORY // H.size))
-        hist = np.empty((n_batch,) + H.shape, dtype=self.dtype)
-        W_hist = np.empty((n_batch,) + W.shape, dtype=self.dtype) if alpha else None
-        plain = squared and gscale is None and not alpha
+        kept = np.empty((n_batch,) + H.shape, dtype=self.dtype)
+        W_hist = (
+            np.empty((n_batch,) + W.shape, dtype=self.dtype) if self.alpha else None
+        )
         losses = np.empty((n_epochs, k))
         for start in range(0, n_epochs, n_batch):
             m = min(n_batch, n_epochs - start)
-            if plain:  # the documented rule: the common case, no branches
-                for e in hist[:m]:
-                    forward(w, H)  # h
-                    expit(H, Y)  # ŷ
-                    subtract(t, Y, e)  # e = t - ŷ
-                    subtract(one, Y, D)
-                    multiply(D, Y, D)
-                    multiply(e, D, D)  # δ = e (1 - ŷ) ŷ
-                    backward(D, g)  # lr / S Σ s δ x
-                    add(w, g, w)
-            else:
-                for i, row in enumerate(hist[:m]):
-                    if squared:
-                        forward(w, H)
-                        expit(H, Y)
-                        subtract(t, Y, row)
-                        subtract(one, Y, D)
-                        multiply(D, Y, D)
-                        multiply(row, D, D)
-                    else:
-                        forward(w, row)  # h
-                        expit(row, Y)
-                        subtract(t, Y, D)  # δ = t - ŷ
-                    backward(D, g)
-                    if gscale is not None:
-                        multiply(g, gscale, g)
-                    if alpha:
-                        W_hist[i] = W
-                        multiply(Wv, decay, Wv)
-                    add(w, g, w)
-            losses[start : start + m] = self._losses(hist[:m], W_hist)
+            for i, row in enumerate(kept[:m]):
+                forward(w, H)  # h
+                negative(H, out=Y)  # ŷ = 1 / (1 + exp(-h)), the array engine's
+                exp(Y, out=Y)
+                add(Y, one, out=Y)
+                divide(one, Y, out=Y)
+                error_term(t, Y, H, H, kept=row, one=one)  # δ into H
+                backward(H, g)  # lr / S Σ s δ x
+                if gscale is not None:
+                    multiply(g, gscale, out=g)
+                if decay is not None:
+                    W_hist[i] = W
+                    multiply(Wv, decay, out=Wv)
+                add(w, g, out=w)
+            losses[start : start + m] = self._losses(loss, kept[:m], W_hist)
         return losses
 
     def _epoch_sums(self):
@@ -126,36 +128,30 @@ class SmallKernel(Kernel):
         product forward, one back (the bias's sum is the last column's)."""
         Xa, s1, t = self._Xa, self._s1, self._t
         loss = get_loss(self.loss)
-        w = self._w  # (d + 1,) for one neuron, else a (d + 1, k) view
-        H = Xa.dot(w)
-        Y = expit(H)
-        tmp = np.empty_like(Y)
-        L = loss.value_into(t, Y, H, out=np.empty_like(Y), tmp=tmp)
-        D = loss.error_term_into(t, Y, out=H, tmp=tmp)
-        if self.sample_weight is not None:
+        H = Xa.dot(self._coef_view)
+        Y = 1 / (1 + np.exp(-H))
+        D = loss.error_term(t, Y)
+        L = loss.value(t, Y, H)
+        if self._weighted:
             D *= s1 if D.ndim == 1 else s1[:, None]
         g = Xa.T.dot(D)  # (d + 1,) or (d + 1, k)
         lsum = np.atleast_1d(s1.dot(L))
         g = g.reshape(self.n_features + 1, -1).T
         return g[:, :-1], g[:, -1], lsum
 
-    def _losses(self, hist, W_hist):
-        """Mean losses of a batch of epochs from their recorded history."""
-        m = hist.shape[0]
-        if self.loss == "squared_error":
-            ell = np.multiply(hist, hist, out=hist)  # e², the 1/2 applied below
-        else:
-            ell = get_loss(self.loss).value_into(
-                self._t, None, hist, out=np.empty_like(hist), tmp=hist
-            )
-        if hist.ndim == 2:
-            sums = np.dot(ell, self._s1)[:, None]  # (m, 1)
-        else:
-            sums = np.matmul(self._s1, ell)  # (m, k)
+    def _losses(self, loss, kept, W_hist):
+        """Mean losses of a batch of epochs from what each epoch kept."""
+        m = kept.shape[0]
+        ell = loss.value_from_kept(self._t, kept)
+        # each epoch's sum on its own (a product over the batch would sum in an
+        # order that depends on the batch's size: epochs in pieces would differ)
+        ell *= self._s1 if kept.ndim == 2 else self._s1[:, None]  # ell is scratch
+        sums = ell.sum(axis=1)
+        sums = sums[:, None] if kept.ndim == 2 else sums  # (m, k)
         if self.loss == "squared_error":
             sums *= 0.5
         out = sums.astype(np.float64) / self.weight_sum
         if W_hist is not None:
-            pen = np.einsum("mkd,mkd->mk", W_hist[:m], W_hist[:m])
-            out += 0.5 * self.alpha * pen.astype(np.float64)
+            Wh = W_hist[:m].astype(np.float64)
+            out += 0.5 * self.alpha * np.einsum("mkd,mkd->mk", Wh, Wh)
         return out

@@ -1,0 +1,276 @@
+r"""The array engine: the rule with the operations of X's namespace, numpy included.
+
+The sums of an epoch over records ``(X, T, s)`` for the weights ``W`` (k, d)
+and the intercepts ``b`` (k,)::
+
+    H = X Wᵀ;  H = 0 where s = 0;  H += b
+    Ŷ = 1 / (1 + exp(-H))
+    D = s δ(T, Ŷ);  L = s ℓ(T, Ŷ, H)        (the loss table, ``_loss``)
+    Σ sδx = Dᵀ X;  Σ sδ;  Σ sℓ
+
+:func:`terms` is the one place of this engine where the sigmoid, the error
+term, the loss and the weights meet the records; a record of weight 0 has its
+``x · w`` (which may overflow to NaN) set to 0 first, so that it adds exact
+zeros. The sparse engine and the sources' passes (validation loss,
+predictions) use the same functions.
+
+:class:`ArrayKernel` forms the sums by *leaves* of ``LEAF_ROWS`` consecutive
+rows: each leaf's sums are computed alone (a batched matrix product over a
+stack of leaves), then the leaves are added in leaf order, so the result
+depends neither on how many threads run nor on how many leaves a block holds.
+For numpy the leaves come in cache-sized blocks, each read from memory once,
+and threads take ranges of leaves; other namespaces take all leaves in one
+batched product on X's device.
+"""
+
+import numpy as np
+from scipy import sparse
+
+from .._loss import get_loss
+from .._namespace import numpy_dtype, to_namespace, to_numpy, xp_of
+from ._base import LEAF_ROWS, PARALLEL_ELEMENTS, Kernel
+
+# Bytes of X and of the work arrays per cache block, the most leaves a block
+# holds (the work arrays stay small beside X for narrow X), and the most
+# bytes of work arrays (several per neuron), which stay in L2.
+BLOCK_BYTES = 1 << 22
+MAX_BLOCK_LEAVES = 32
+BUFFER_BYTES = 1 << 19
+
+
+def sigmoid(xp, H):
+    """``1 / (1 + exp(-h))``: 0 where ``exp(-h)`` overflows, no warning
+    under ``np.errstate(over="ignore")``."""
+    return 1 / (1 + xp.exp(-H))
+
+
+def terms(xp, H, T, s, zero, b, loss, delta=True):
+    """``(s δ, s ℓ)`` of a set of records from ``H = X Wᵀ`` (n, k).
+
+    ``T`` holds the targets (one column, or one per neuron), ``s`` the
+    weights (None: 1), ``zero`` the mask of the records of weight 0 (or
+    None), ``b`` the intercepts (k,). ``delta=False`` skips ``s δ`` (None).
+    """
+    if zero is not None:
+        H = xp.where(zero[:, None], xp.zeros_like(H[:1, ...]), H)
+    H = H + b
+    Y = sigmoid(xp, H)
+    record = get_loss(loss)
+    L = record.value(T, Y, H, xp=None if xp is np else xp)
+    D = record.error_term(T, Y) if delta else None
+    if s is not None:
+        sw = s[:, None]
+        L = L * sw
+        D = None if D is None else D * sw
+    return D, L
+
+
+def _product(X, W):
+    """``X Wᵀ`` as an array of X's namespace (scipy's product for sparse X)."""
+    if sparse.issparse(X):
+        return np.asarray(X @ W.T)
+    return X @ W.T
+
+
+def loss_sums(X, T, s, coef, intercept, loss):
+    """``Σ s ℓ`` per neuron at ``(coef, intercept)`` (numpy), float64 numpy,
+    over a set of records of any namespace (dense or sparse)."""
+    xp, device, _ = xp_of(X)
+    dtype = numpy_dtype(xp, X.dtype) if not sparse.issparse(X) else X.dtype
+    W = to_namespace(np.asarray(coef, dtype), xp, device)
+    b = to_namespace(np.asarray(intercept, dtype), xp, device)
+    zero = None if s is None else s == 0
+    with np.errstate(all="ignore"):
+        _, L = terms(xp, _product(X, W), T, s, zero, b, loss, delta=False)
+        return np.asarray(to_numpy(xp.sum(L, axis=0)), dtype=np.float64)
+
+
+def predict_unit(X, coef, intercept):
+    """``σ(X wᵀ + b)`` (n_samples, n_neurons) in X's namespace and dtype, also
+    where ``X w`` overflows.
+
+    Overflowing products make ``h`` inf - inf (NaN) or an infinity of either
+    sign. Rows with a non-finite ``h`` are recomputed as ``h = a g c + b``,
+    with ``a``, ``c`` the largest ``|x|`` of the row and ``|w|`` of the neuron
+    and ``g = (x / a) · (w / c)``, at most n_features in size (sparse rows
+    stay sparse).
+    """
+    xp, device, is_numpy = xp_of(X)
+    coef, intercept = np.asarray(to_numpy(coef)), np.asarray(to_numpy(intercept))
+    if not is_numpy:
+        coef = to_namespace(coef, xp, device, X.dtype)
+        intercept = to_namespace(intercept, xp, device, X.dtype)
+    with np.errstate(all="ignore"):
+        H = _product(X, coef) + intercept
+        bad = ~xp.isfinite(H)
+        if bool(xp.any(bad)):
+            if sparse.issparse(X):
+                a = np.asarray(abs(X).max(axis=1).todense()).reshape(-1, 1)
+            else:
+                a = xp.max(xp.abs(X), axis=1, keepdims=True)
+            c = xp.max(xp.abs(coef), axis=1)
+            a = xp.where(a == 0, xp.ones_like(a), a)
+            c = xp.where(c == 0, xp.ones_like(c), c)
+            scaled_X = X.multiply(1 / a).tocsr() if sparse.issparse(X) else X / a
+            g = _product(scaled_X, coef / c[:, None])
+            b = xp.broadcast_to(intercept, g.shape)
+            H = xp.where(bad, xp.where(g == 0, b, a * g * c + intercept), H)
+        return sigmoid(xp, H)
+
+
+class ArrayKernel(Kernel):
+    """Dense X of any array-API namespace (numpy included), by leaves.
+
+    Parameters are those of ``make_kernel``: ``X`` (n, d), ``T`` (n, 1) or
+    (n, c) with ``tcol`` (the target column of each neuron; None: column
+    ``q`` for neuron ``q``, or the one column), ``sample_weight`` (n,) or
+    None, ``learnrate`` (k,); ``n_threads`` and ``block_rows`` (a multiple
+    of ``LEAF_ROWS``) for numpy, which change speed, never the result.
+    """
+
+    path = "array"
+    serial_blas = True
+
+    def __init__(
+        self, X, T, sample_weight, learnrate, *, tcol=None, n_threads=None,
+        block_rows=None, **common,
+    ):  # fmt: skip
+        xp, device, is_numpy = xp_of(X)
+        n, d = X.shape
+        s = sample_weight
+        if is_numpy:
+            dtype = X.dtype
+            s = None if s is None else s.astype(dtype, copy=False)
+            wsum = n if s is None else float(s.sum(dtype=np.float64))
+        else:
+            dtype = numpy_dtype(xp, X.dtype)
+            s = None if s is None else xp.astype(s, X.dtype)
+            wsum = n if s is None else float(to_numpy(xp.sum(s)).astype(np.float64))
+        super().__init__(
+            n_features=d,
+            learnrate=learnrate,
+            weight_sum=wsum,
+            dtype=dtype,
+            xp=None if is_numpy else xp,
+            device=device,
+            **common,
+        )
+        if not is_numpy:
+            self.backend = xp.__name__.rsplit(".", 1)[-1]
+        k = self.n_neurons
+        self.n_samples = n
+        self.X, self.s = X, s
+        self.T = T.astype(dtype, copy=False) if is_numpy else xp.astype(T, X.dtype)
+        self._tcol = _gather_columns(self.T, k, tcol, xp, device)
+        self._zero = None if s is None else s == 0
+        if self._zero is not None and not bool(xp.any(self._zero)):
+            self._zero = None
+        self._full = n // LEAF_ROWS
+        self._n_leaves = -(-n // LEAF_ROWS)
+        self._leaves = _leaf_stack(X, self._full, xp, is_numpy)
+        self._ones = self._here(np.ones(LEAF_ROWS, dtype))
+        if not is_numpy:
+            self._per_block = max(1, self._n_leaves)
+            return
+        if block_rows is None:
+            # a block's rows of X and of the work arrays fill BLOCK_BYTES, the
+            # work arrays alone at most BUFFER_BYTES
+            row_bytes = (d + 4 * k) * dtype.itemsize
+            leaves = min(
+                BLOCK_BYTES // (row_bytes * LEAF_ROWS),
+                BUFFER_BYTES // (4 * k * dtype.itemsize * LEAF_ROWS),
+            )
+            block_rows = min(max(1, leaves), MAX_BLOCK_LEAVES) * LEAF_ROWS
+        self.block_rows = block_rows
+        self._per_block = block_rows // LEAF_ROWS
+        self._start_threads(n_threads, self._n_leaves, n * d >= PARALLEL_ELEMENTS)
+        self._P = np.empty((self._n_leaves, k, d), dtype)  # leaf sums of s δ x
+        self._Pb = np.empty((self._n_leaves, k), dtype)  # of s δ
+        self._Pl = np.empty((self._n_leaves, k), dtype)  # of s ℓ
+
+    def _targets(self, r0, r1):
+        T = self.T[r0:r1, ...]
+        return T if self._tcol is None else self.xp.take(T, self._tcol, axis=1)
+
+    def _leaf_sums(self, l0, l1):
+        """The sums of leaves ``l0:l1`` (the last one may be short), one row
+        per leaf: ``(P (m, k, d), Pb (m, k), Pl (m, k))``."""
+        xp, k = self.xp, self.n_neurons
+        W, b = self._coef[:, :-1], self._coef[:, -1]
+        full = min(l1, self._full)
+        out = []
+        if full > l0:
+            X3 = self._leaves[l0:full, ...]
+            r0, r1 = l0 * LEAF_ROWS, full * LEAF_ROWS
+            H = xp.reshape(xp.matmul(X3, W.T), (-1, k))
+            s = None if self.s is None else self.s[r0:r1]
+            zero = None if self._zero is None else self._zero[r0:r1]
+            D, L = terms(xp, H, self._targets(r0, r1), s, zero, b, self.loss)
+            D3 = xp.reshape(D, (full - l0, LEAF_ROWS, k))
+            L3 = xp.reshape(L, (full - l0, LEAF_ROWS, k))
+            out.append(
+                (
+                    xp.matmul(xp.permute_dims(D3, (0, 2, 1)), X3),
+                    xp.matmul(self._ones, D3),
+                    xp.matmul(self._ones, L3),
+                )
+            )
+        if l1 > full:  # the short last leaf
+            r0 = full * LEAF_ROWS
+            Xt = self.X[r0:, ...]
+            s = None if self.s is None else self.s[r0:]
+            zero = None if self._zero is None else self._zero[r0:]
+            D, L = terms(
+                xp, Xt @ W.T, self._targets(r0, self.n_samples), s, zero, b, self.loss
+            )
+            ones = self._ones[: Xt.shape[0]]
+            out.append(
+                ((D.T @ Xt)[None, ...], xp.matmul(ones, D)[None, ...],
+                 xp.matmul(ones, L)[None, ...])
+            )  # fmt: skip
+        if len(out) == 1:
+            return out[0]
+        return tuple(xp.concat([a, z], axis=0) for a, z in zip(*out, strict=True))
+
+    def _leaf_range(self, leaf0, leaf1):
+        """One thread's leaves into the buffers, a cache block at a time."""
+        # numpy's error state is per thread, so each worker sets its own
+        with np.errstate(all="ignore"):
+            for l0 in range(leaf0, leaf1, self._per_block):
+                l1 = min(l0 + self._per_block, leaf1)
+                self._P[l0:l1], self._Pb[l0:l1], self._Pl[l0:l1] = self._leaf_sums(
+                    l0, l1
+                )
+
+    def _epoch_sums(self):
+        xp = self.xp
+        if not self._numpy:
+            P, Pb, Pl = self._leaf_sums(0, self._n_leaves)
+            return xp.sum(P, axis=0), xp.sum(Pb, axis=0), xp.sum(Pl, axis=0)
+        self._on_threads(self._leaf_range, self._ranges)
+        return self._P.sum(axis=0), self._Pb.sum(axis=0), self._Pl.sum(axis=0)
+
+
+def _leaf_stack(X, n_full, xp, is_numpy):
+    """X's first ``n_full`` leaves as a (n_full, LEAF_ROWS, d) stack: a view
+    whatever X's memory order (numpy), or X's reshape."""
+    d = X.shape[1]
+    if is_numpy:
+        s0, s1 = X.strides
+        return np.lib.stride_tricks.as_strided(
+            X, (n_full, LEAF_ROWS, d), (LEAF_ROWS * s0, s0, s1), writeable=False
+        )
+    return xp.reshape(X[: n_full * LEAF_ROWS, ...], (n_full, LEAF_ROWS, d))
+
+
+def _gather_columns(T, k, tcol, xp, device):
+    """The column of T each neuron learns, as an index array to take, or
+    None when T's columns are the neurons' (or one column serves all)."""
+    if tcol is None:
+        return None
+    tcol = np.asarray(tcol)
+    if T.shape[1] == k and np.array_equal(tcol, np.arange(k)):
+        return None
+    if T.shape[1] == 1 and not tcol.any():
+        return None
+    return xp.asarray(tcol.astype(np.int64), device=device)
