@@ -14,10 +14,10 @@ same code.
 The cases are those of the other benchmarks, with the same data (the makers
 below are copies: the old tree's benchmarks cannot be imported here):
 
-- ``epochs``: ``bench_epochs.py``'s dense float64 cases, 200 x 10 (2000
-  epochs), 10,000 x 50 (200 epochs) and 1,000,000 x 100 (4 epochs; not with
-  ``--quick``), a whole ``fit`` (validation included) divided by its epochs,
-  on the compiled path (numba) and the numpy path;
+- ``epochs``: ``bench_epochs.py``'s dense cases, 200 x 10 (2000 epochs),
+  10,000 x 50 (200 epochs) and 1,000,000 x 100 (4 epochs, float64 and
+  float32; not with ``--quick``), a whole ``fit`` (validation included)
+  divided by its epochs, on the compiled path (numba) and the numpy path;
 - ``weights``, ``early``: the same fits with sample weights of which 10% are
   zero, and with ``early_stopping=True``, on 10,000 x 50 (both paths) and
   1,000,000 x 100 (compiled path; not with ``--quick``);
@@ -25,7 +25,11 @@ below are copies: the old tree's benchmarks cannot be imported here):
   23 epochs) and its ``--quick`` large one (100,000 x 50), dask's threaded
   scheduler, a whole fit;
 - ``cv``: ``bench_cv.py --quick``'s bank (2,000 x 20, 4 learning rates x 3
-  epoch counts, 5 folds), one ``SigmoidNeuronRegressorCV.fit``, both paths.
+  epoch counts, 5 folds), one ``SigmoidNeuronRegressorCV.fit``, both paths;
+  and at 6,000 x 20 and 10,000 x 20 (not with ``--quick``) that fit beside
+  the ``GridSearchCV`` it replaces, on the compiled path;
+- ``torch``: a fit on PyTorch CPU tensors under ``array_api_dispatch``
+  (10,000 x 50, 200 epochs), when torch imports.
 
 Every fit passes its learning rate (0.5 for single fits), so both trees time
 the same rule whatever their default. Run from the repository root::
@@ -45,6 +49,9 @@ import os
 import sys
 import time
 from pathlib import Path
+
+# scikit-learn's array API dispatch (the torch case) needs it before scipy loads
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
 from _report import (
     describe_tree,
@@ -128,6 +135,13 @@ def _measurements(case, quick):
         label = f"{n:,} x {d}"
         for backend, path in paths.items():
             out[f"{label}, {path} path"] = (fit(X, y, epochs, backend), epochs)
+        if case == "large":
+            X32 = X.astype(np.float32)
+            for backend, path in paths.items():
+                out[f"{label} float32, {path} path"] = (
+                    fit(X32, y, epochs, backend),
+                    epochs,
+                )
         if case != "small":
             sw = _weights_with_zeros(n)
             for backend, path in paths.items():
@@ -177,6 +191,56 @@ def _measurements(case, quick):
 
         for backend, path in paths.items():
             out[f"CV bank 2,000 x 20, {path} path"] = (cv(backend), None)
+        if not quick:
+            from sklearn.model_selection import GridSearchCV
+
+            from sk_sigmoid_neuron import SigmoidNeuronRegressor
+
+            grid = {"learnrate": learnrates, "epochs": [20, 40, 60]}
+            for n in (6_000, 10_000):
+                X, y = _make_cv(n, 20)
+                splits = list(KFold(5, shuffle=True, random_state=0).split(X))
+                search = GridSearchCV(
+                    SigmoidNeuronRegressor(random_state=0), grid, cv=splits
+                )
+
+                def compiled(fit_search):
+                    def call():
+                        kernels.BACKEND = "numba"
+                        try:
+                            return fit_search()
+                        finally:
+                            kernels.BACKEND = "auto"
+
+                    return call
+
+                cv_estimator = SigmoidNeuronRegressorCV(
+                    learnrates, [20, 40, 60], cv=splits, random_state=0
+                )
+                out[f"CV estimator {n:,} x 20, compiled"] = (
+                    compiled(lambda X=X, y=y, m=cv_estimator: m.fit(X, y)),
+                    None,
+                )
+                gs = compiled(lambda X=X, y=y, m=search: m.fit(X, y).best_estimator_)
+                out[f"GridSearchCV {n:,} x 20, compiled"] = (gs, None)
+        return out
+    if case == "torch":
+        import sklearn
+        import torch
+
+        torch.set_num_threads(2)
+        X, y = _make_dense(10_000, 50)
+        Xt, yt = torch.asarray(X), torch.asarray(y)
+
+        def torch_fit():
+            with sklearn.config_context(array_api_dispatch=True):
+                model = SigmoidNeuronRegressor(
+                    learnrate=LEARNRATE, epochs=200, random_state=0
+                ).fit(Xt, yt)
+            model.coef_ = np.asarray(model.coef_)
+            return model
+
+        out["torch CPU 10,000 x 50"] = (torch_fit, 200)
         return out
     raise ValueError(case)
 
@@ -246,8 +310,8 @@ def main():
     parser.add_argument(
         "--cases",
         nargs="+",
-        default=["small", "medium", "large", "dask", "cv"],
-        choices=["small", "medium", "large", "dask", "cv"],
+        default=["small", "medium", "large", "dask", "cv", "torch"],
+        choices=["small", "medium", "large", "dask", "cv", "torch"],
     )
     parser.add_argument("--quick", action="store_true", help="no 1,000,000 x 100")
     parser.add_argument("--rounds", type=int, default=4, help="old/new pairs (4)")

@@ -14,13 +14,13 @@ term, the loss and the weights meet the records; a record of weight 0 has its
 zeros. The sparse engine and the sources' passes (validation loss,
 predictions) use the same functions.
 
-:class:`ArrayKernel` forms the sums by *leaves* of ``LEAF_ROWS`` consecutive
-rows: each leaf's sums are computed alone (a batched matrix product over a
-stack of leaves), then the leaves are added in leaf order, so the result
-depends neither on how many threads run nor on how many leaves a block holds.
-For numpy the leaves come in cache-sized blocks, each read from memory once,
-and threads take ranges of leaves; other namespaces take all leaves in one
-batched product on X's device.
+:class:`ArrayKernel` forms numpy's sums by *leaves* of ``LEAF_ROWS``
+consecutive rows: each leaf's sums are computed alone (a batched matrix
+product over a stack of leaves), then the leaves are added in leaf order, so
+the result depends neither on how many threads run nor on how many leaves a
+block holds. The leaves come in cache-sized blocks, each read from memory
+once, and threads take ranges of leaves. Other namespaces take all rows as
+one leaf: the products of their own library on X's device.
 """
 
 import numpy as np
@@ -75,10 +75,11 @@ def _product(X, W):
 def loss_sums(X, T, s, coef, intercept, loss):
     """``Σ s ℓ`` per neuron at ``(coef, intercept)`` (numpy), float64 numpy,
     over a set of records of any namespace (dense or sparse)."""
-    xp, device, _ = xp_of(X)
-    dtype = numpy_dtype(xp, X.dtype) if not sparse.issparse(X) else X.dtype
-    W = to_namespace(np.asarray(coef, dtype), xp, device)
-    b = to_namespace(np.asarray(intercept, dtype), xp, device)
+    xp, device, is_numpy = xp_of(X)
+    dtype = X.dtype if is_numpy else numpy_dtype(xp, X.dtype)
+    W, b = np.asarray(coef, dtype), np.asarray(intercept, dtype)
+    if not is_numpy:
+        W, b = to_namespace(W, xp, device), to_namespace(b, xp, device)
     zero = None if s is None else s == 0
     with np.errstate(all="ignore"):
         _, L = terms(xp, _product(X, W), T, s, zero, b, loss, delta=False)
@@ -165,13 +166,12 @@ class ArrayKernel(Kernel):
         self._zero = None if s is None else s == 0
         if self._zero is not None and not bool(xp.any(self._zero)):
             self._zero = None
+        if not is_numpy:
+            return
         self._full = n // LEAF_ROWS
         self._n_leaves = -(-n // LEAF_ROWS)
-        self._leaves = _leaf_stack(X, self._full, xp, is_numpy)
-        self._ones = self._here(np.ones(LEAF_ROWS, dtype))
-        if not is_numpy:
-            self._per_block = max(1, self._n_leaves)
-            return
+        self._leaves = _leaf_stack(X, self._full)
+        self._ones = np.ones(LEAF_ROWS, dtype)
         if block_rows is None:
             # a block's rows of X and of the work arrays fill BLOCK_BYTES, the
             # work arrays alone at most BUFFER_BYTES
@@ -243,24 +243,23 @@ class ArrayKernel(Kernel):
                 )
 
     def _epoch_sums(self):
-        xp = self.xp
-        if not self._numpy:
-            P, Pb, Pl = self._leaf_sums(0, self._n_leaves)
-            return xp.sum(P, axis=0), xp.sum(Pb, axis=0), xp.sum(Pl, axis=0)
+        if not self._numpy:  # all rows at once, by the library's own products
+            xp, X = self.xp, self.X
+            W, b = self._coef[:, :-1], self._coef[:, -1]
+            T = self._targets(0, self.n_samples)
+            D, L = terms(xp, X @ W.T, T, self.s, self._zero, b, self.loss)
+            return D.T @ X, xp.sum(D, axis=0), xp.sum(L, axis=0)
         self._on_threads(self._leaf_range, self._ranges)
         return self._P.sum(axis=0), self._Pb.sum(axis=0), self._Pl.sum(axis=0)
 
 
-def _leaf_stack(X, n_full, xp, is_numpy):
-    """X's first ``n_full`` leaves as a (n_full, LEAF_ROWS, d) stack: a view
-    whatever X's memory order (numpy), or X's reshape."""
-    d = X.shape[1]
-    if is_numpy:
-        s0, s1 = X.strides
-        return np.lib.stride_tricks.as_strided(
-            X, (n_full, LEAF_ROWS, d), (LEAF_ROWS * s0, s0, s1), writeable=False
-        )
-    return xp.reshape(X[: n_full * LEAF_ROWS, ...], (n_full, LEAF_ROWS, d))
+def _leaf_stack(X, n_full):
+    """X's first ``n_full`` leaves as a (n_full, LEAF_ROWS, d) stack: a view,
+    whatever X's memory order."""
+    s0, s1 = X.strides
+    return np.lib.stride_tricks.as_strided(
+        X, (n_full, LEAF_ROWS, X.shape[1]), (LEAF_ROWS * s0, s0, s1), writeable=False
+    )
 
 
 def _gather_columns(T, k, tcol, xp, device):
