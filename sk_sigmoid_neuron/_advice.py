@@ -21,9 +21,9 @@ import sklearn
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 _LIBRARIES = (_PACKAGE, os.path.dirname(os.path.abspath(sklearn.__file__)))
-# sklearn's function that fits and scores one candidate of every search and of
-# cross_validate, learning_curve and validation_curve
-_SEARCH_FRAME = ("_fit_and_score", "sklearn.model_selection._validation")
+# the modules of scikit-learn's searches and cross-validation (GridSearchCV
+# and its refit, cross_validate, learning_curve, ...)
+_SEARCH_MODULES = "sklearn.model_selection."
 
 _entry = ContextVar("sk_sigmoid_neuron_entry", default=None)
 
@@ -67,8 +67,7 @@ def plain_fit():
         return False
     frame = sys._getframe(1)
     while frame is not None:
-        code = frame.f_code
-        if (code.co_name, frame.f_globals.get("__name__")) == _SEARCH_FRAME:
+        if frame.f_globals.get("__name__", "").startswith(_SEARCH_MODULES):
             return False
         frame = frame.f_back
     return True

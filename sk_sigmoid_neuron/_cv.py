@@ -62,7 +62,8 @@ class SigmoidNeuronRegressorCV(
     Parameters
     ----------
     learnrates : array-like of shape (n_learnrates,)
-        The learning rates to try (positive); by default
+        The learning rates to try: positive numbers, or ``"auto"`` (each
+        fold's fit computes its step, as ``learnrate="auto"`` does); by default
         ``(0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0)``. They train
         side by side, so a longer list costs less than proportionally more.
 
@@ -127,8 +128,9 @@ class SigmoidNeuronRegressorCV(
 
     Attributes
     ----------
-    learnrate_ : float
-        The chosen learning rate.
+    learnrate_ : float or "auto"
+        The chosen learning rate (``best_estimator_.learnrate_`` is the step
+        its refit took).
 
     epochs_ : int
         The chosen number of epochs.
@@ -337,12 +339,12 @@ class SigmoidNeuronRegressorCV(
             self.best_score_ = float(
                 self.cv_results_["mean_test_score"][self.best_index_]
             )
+            self.learnrate_ = self.best_params_["learnrate"]
             self.epochs_ = self.best_params_["epochs"]
 
             self.best_estimator_ = clone(core).set_params(**self.best_params_)
             with task.refit(self.best_estimator_), _advice.entry("search"):
                 self.best_estimator_.fit(X, y, sample_weight=sample_weight)
-            self.learnrate_ = self.best_estimator_.learnrate_
             self.coef_ = self.best_estimator_.coef_
             self.intercept_ = self.best_estimator_.intercept_
             task.end()

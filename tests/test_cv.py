@@ -574,3 +574,21 @@ def test_zero_weight_training_part_is_an_error():
     msg = re.escape("sample_weight sums to zero on the training part of CV split 0")
     with pytest.raises(ValueError, match=msg):
         model.fit(X, y, sample_weight=sw)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_auto_among_the_learnrates_is_gridsearchcvs_auto(weighted):
+    # one vocabulary: "auto" is a candidate as in GridSearchCV, its step
+    # computed on each training part as that fold's fit would
+    X, y = make_data(n_samples=90)
+    sw = np.random.default_rng(4).integers(0, 3, size=len(y)).astype(float)
+    sw = sw if weighted else None
+    learnrates = [0.3, "auto", 3.0]
+    model = SigmoidNeuronRegressorCV(learnrates, EPOCHS, cv=3, random_state=0)
+    model.fit(X, y, sample_weight=sw)
+    grid = grid_search(learnrates, EPOCHS, cv=3).fit(X, y, sample_weight=sw)
+    assert_same_search(model, grid)
+    assert model.best_params_ == grid.best_params_
+    assert model.cv_results_["param_learnrate"].dtype == object
+    if model.learnrate_ == "auto":  # the step the refit took
+        assert isinstance(model.best_estimator_.learnrate_, float)
