@@ -20,9 +20,12 @@ dict of its arrays:
     the training weights (0 on the rows set aside for validation) and those
     rows with their weights (after :meth:`split`).
 
-Records of weight 0 stay in place with their weight: X is never split or
-copied by a source (the engines give such records no influence), and early
-stopping's validation part is a set of rows whose training weight is 0.
+Records of weight 0 stay in place with their weight (the engines give them no
+influence), early stopping's validation part is a set of rows whose training
+weight is 0, and a CV fold's training part is the rows whose weight it keeps:
+X is never split, and the rows a source copies are a small validation part
+(at most ``VALIDATION_COPY_BYTES``), a CV fold's held-out rows, which its
+scores need every checkpoint, and the diagnostics' sample.
 """
 
 import copy

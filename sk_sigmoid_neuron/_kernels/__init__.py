@@ -1,7 +1,8 @@
 """The kernels: one stepper, and the engines that compute an epoch's sums.
 
-Every fit, ``partial_fit`` call, CV fold and dask chunk trains through a unit
-that :func:`make_kernel` picks for the data. An epoch for ``k`` neurons (the
+Every fit, ``partial_fit`` call and CV fold trains through a unit that
+:func:`make_kernel` picks for the data; a dask fit's stepper on the client
+adds the sums that such units compute on the chunks. An epoch for ``k`` neurons (the
 outputs, the learning rates of a CV search, or both) on ``n`` records with
 weights ``s``::
 
