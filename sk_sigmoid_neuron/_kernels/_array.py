@@ -136,32 +136,11 @@ class ArrayKernel(Kernel):
         self, X, T, sample_weight, learnrate, *, tcol=None, n_threads=None,
         block_rows=None, **common,
     ):  # fmt: skip
-        xp, device, is_numpy = xp_of(X)
-        n, d = X.shape
-        s = sample_weight
-        if is_numpy:
-            dtype = X.dtype
-            s = None if s is None else s.astype(dtype, copy=False)
-            wsum = n if s is None else float(s.sum(dtype=np.float64))
-        else:
-            dtype = numpy_dtype(xp, X.dtype)
-            s = None if s is None else xp.astype(s, X.dtype)
-            wsum = n if s is None else float(to_numpy(xp.sum(s)).astype(np.float64))
-        super().__init__(
-            n_features=d,
-            learnrate=learnrate,
-            weight_sum=wsum,
-            dtype=dtype,
-            xp=None if is_numpy else xp,
-            device=device,
-            **common,
-        )
+        self._take(X, T, sample_weight, learnrate, **common)
+        xp, device, is_numpy = self.xp, self.device, self._numpy
+        (n, d), k, dtype, s = X.shape, self.n_neurons, self.dtype, self.s
         if not is_numpy:
             self.backend = xp.__name__.rsplit(".", 1)[-1]
-        k = self.n_neurons
-        self.n_samples = n
-        self.X, self.s = X, s
-        self.T = T.astype(dtype, copy=False) if is_numpy else xp.astype(T, X.dtype)
         self._tcol = _gather_columns(self.T, k, tcol, xp, device)
         self._zero = None if s is None else s == 0
         if self._zero is not None and not bool(xp.any(self._zero)):

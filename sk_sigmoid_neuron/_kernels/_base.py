@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .._namespace import NUMPY, to_namespace, to_numpy
+from .._namespace import NUMPY, numpy_dtype, to_namespace, to_numpy, xp_of
 
 # Rows per unit of summation; the reduction tree is fixed by this number only.
 LEAF_ROWS = 256
@@ -95,6 +95,37 @@ class Kernel:
         self._decay = self._here(self.decay) if np.any(self.decay != 1) else None
         self._coef = self._here(np.zeros((k, d + 1), dtype=dtype))
         self.n_threads, self._pool = 1, None
+
+    def _take(self, X, T, sample_weight, learnrate, **common):
+        """An engine's start: the base's attributes from its records, which
+        it keeps as ``X``, ``T`` and ``s`` (the weights, or None), the targets
+        and weights in X's dtype and namespace."""
+        xp, device, is_numpy = xp_of(X)
+        if is_numpy:
+            dtype = X.dtype
+
+            def cast(a):
+                return a.astype(dtype, copy=False)
+        else:
+            dtype = numpy_dtype(xp, X.dtype)
+
+            def cast(a):
+                return xp.astype(a, X.dtype)
+
+        s = None if sample_weight is None else cast(sample_weight)
+        S = X.shape[0] if s is None else np.sum(to_numpy(s), dtype=np.float64)
+        Kernel.__init__(
+            self,
+            n_features=X.shape[1],
+            learnrate=learnrate,
+            weight_sum=S,
+            dtype=dtype,
+            xp=None if is_numpy else xp,
+            device=device,
+            **common,
+        )
+        self.n_samples = X.shape[0]
+        self.X, self.T, self.s = X, cast(T), s
 
     def _here(self, a):
         """A numpy array in the weights' namespace, on their device."""

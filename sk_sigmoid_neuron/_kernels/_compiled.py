@@ -31,17 +31,10 @@ class _Compiled(Kernel):
     def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
         from . import _numba
 
-        n, d = X.shape
-        dtype = X.dtype
-        s = sample_weight
-        s = None if s is None else s.astype(dtype, copy=False)
-        wsum = n if s is None else float(s.sum(dtype=np.float64))
-        super().__init__(
-            n_features=d, learnrate=learnrate, weight_sum=wsum, dtype=dtype, **common
-        )
+        self._take(X, T, sample_weight, learnrate, **common)
+        s, dtype = self.s, self.dtype
         self._nb = _numba
-        self.n_samples, self.sample_weight = n, s
-        self.T = np.ascontiguousarray(T.astype(dtype, copy=False))
+        self.T = np.ascontiguousarray(self.T)
         k = self.n_neurons
         if tcol is None:
             tcol = np.zeros(k) if self.T.shape[1] == 1 else np.arange(k)
@@ -151,7 +144,7 @@ class BankKernel(_Compiled):
         self._bounds = np.linspace(0, k, n_groups + 1).astype(np.intp)
         # targets and weights by group (see _numba.bank_epochs): n * k values
         # each (the targets as given when they are one group already)
-        s = self.sample_weight
+        s = self.s
         Sg = np.empty(n * k, dtype) if s is not None else None
         given = n_groups == 1 and np.array_equal(self._tcol, np.arange(self.T.shape[1]))
         Tg = self.T.reshape(-1) if given else np.empty(n * k, dtype)

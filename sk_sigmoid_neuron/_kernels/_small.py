@@ -26,16 +26,8 @@ class SmallKernel(Kernel):
     path = "small"
 
     def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
-        n, d = X.shape
-        dtype = X.dtype
-        s = None if sample_weight is None else sample_weight.astype(dtype, copy=False)
-        wsum = n if s is None else float(s.sum(dtype=np.float64))
-        super().__init__(
-            n_features=d, learnrate=learnrate, weight_sum=wsum, dtype=dtype, **common
-        )
-        k = self.n_neurons
-        self.n_samples = n
-        T = T.astype(dtype, copy=False)
+        self._take(X, T, sample_weight, learnrate, **common)
+        (n, d), k, dtype, s, T = X.shape, self.n_neurons, self.dtype, self.s, self.T
         if tcol is not None and T.shape[1] > 1:
             T = T[:, tcol]  # small data: a copy costs less than a gather per epoch
         Xa = np.empty((n, d + 1), dtype=dtype)
