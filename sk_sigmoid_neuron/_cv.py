@@ -314,7 +314,6 @@ class SigmoidNeuronRegressorCV(
                 scores, failed = self._cross_validate(
                     core,
                     source,
-                    X,
                     splits,
                     learnrates,
                     epoch_counts,
@@ -446,7 +445,6 @@ class SigmoidNeuronRegressorCV(
         self,
         core,
         source,
-        X,
         splits,
         learnrates,
         epoch_counts,
@@ -474,14 +472,13 @@ class SigmoidNeuronRegressorCV(
             delayed(_fold_scores)(
                 clone(core),
                 source,
-                X,
                 train,
                 test,
                 k,
                 task=split_tasks[k],
                 engine=engine,
                 **search,
-            )  # fmt: skip
+            )
             for k, (train, test) in enumerate(splits)
         )
         # a fold's (checkpoint, learnrate) table, flattened row by row, is in
@@ -517,7 +514,6 @@ class SigmoidNeuronRegressorCV(
 def _fold_scores(
     core,
     source,
-    X,
     train,
     test,
     split,
