@@ -125,7 +125,7 @@ def _bits_float_impl(i, like):
 
 
 def exp_constants(dtype):
-    """What :func:`exp_inplace` needs for ``dtype`` (float32 or float64):
+    """What :func:`_exp` needs for ``dtype`` (float32 or float64):
     ``(floats, ints, coefficients)``, each typed like the data."""
     if np.dtype(dtype) == np.float64:
         f, i, mantissa, bias, degree = np.float64, np.int64, 52, 1023, 13
@@ -171,12 +171,11 @@ def _exp(x, constants):
 
 
 # -- one record, and a run of records ----------------------------------------------
-_error_terms = (njit(inline="always")(SquaredError.error_term),
-                njit(inline="always")(LogLoss.error_term))  # fmt: skip
-_values = (njit(inline="always")(SquaredError.scalar_value),
-           njit(inline="always")(LogLoss.scalar_value))  # fmt: skip
-_sq_error_term, _log_error_term = _error_terms
-_sq_value, _log_value = _values
+# the loss table's own functions, compiled
+_sq_error_term = njit(inline="always")(SquaredError.error_term)
+_sq_value = njit(inline="always")(SquaredError.scalar_value)
+_log_error_term = njit(inline="always")(LogLoss.error_term)
+_log_value = njit(inline="always")(LogLoss.scalar_value)
 
 
 @njit(inline="always", error_model="numpy")
