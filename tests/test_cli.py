@@ -4,7 +4,6 @@ The CSV files themselves are tested in test_cli_io.py, the estimator's flags
 in test_cli_flags.py and the progress display in test_cli_progress.py.
 """
 
-import csv
 import inspect
 import re
 import subprocess
@@ -14,6 +13,7 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+from cli_helpers import PROG, RTOL, data_rows, make_data, reference, run, write_csv
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression
@@ -22,50 +22,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning, _advice
-from sk_sigmoid_neuron._cli import main
-
-PROG = "python -m sk_sigmoid_neuron"
-# The command line fits on a pandas DataFrame, stored column by column; the
-# references here fit on C-ordered arrays, whose sums run in another order:
-# the results agree to rounding, not bit for bit.
-RTOL = 1e-12
-
-
-def write_csv(path, header, rows):
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return str(path)
-
-
-def make_data(n=60, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 3))
-    y = 20.0 + 5.0 * np.tanh(X @ [1.0, -0.5, 0.25]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def data_rows(X, y):
-    return [
-        [*map(repr, row), repr(t)]
-        for row, t in zip(X.tolist(), y.tolist(), strict=True)
-    ]
-
-
-def reference(X, y, **params):
-    """The pipeline that `fit` trains, fitted here on the arrays."""
-    return make_pipeline(StandardScaler(), SigmoidNeuronRegressor(**params)).fit(X, y)
-
-
-def run(argv, capsys):
-    """Exit status, stdout and stderr of the command line on ``argv``."""
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 @pytest.fixture

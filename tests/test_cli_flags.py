@@ -6,29 +6,19 @@ import warnings
 import joblib
 import numpy as np
 import pytest
+from cli_helpers import PROG, run
 from numpy.testing import assert_allclose
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor
-from sk_sigmoid_neuron._cli import main
 from sk_sigmoid_neuron._cli._flags import FLAGS, estimator_params, render
 from sk_sigmoid_neuron._cli._parser import parser
 
-PROG = "python -m sk_sigmoid_neuron"
 # the parameters that `fit` does not offer, each for a reason given in the
 # user guide
 NO_FLAG = {"warm_start", "verbose", "store_path"}
-
-
-def run(argv, capsys):
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def fit_options():

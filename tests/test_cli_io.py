@@ -12,59 +12,11 @@ import re
 import joblib
 import numpy as np
 import pytest
+from cli_helpers import PROG, RTOL, data_rows, make_data, reference, run, write_csv
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.datasets import load_diabetes
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-from sk_sigmoid_neuron import SigmoidNeuronRegressor
-from sk_sigmoid_neuron._cli import main
 
 pd = pytest.importorskip("pandas")
-
-PROG = "python -m sk_sigmoid_neuron"
-# the command line fits on a DataFrame (stored column by column), the
-# references on C-ordered arrays: the sums run in another order
-RTOL = 1e-12
-
-
-def write_csv(path, header, rows, sep=","):
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file, delimiter=sep)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return str(path)
-
-
-def make_data(n=60, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.normal(size=(n, 3))
-    y = 20.0 + 5.0 * np.tanh(X @ [1.0, -0.5, 0.25]) + 0.1 * rng.normal(size=n)
-    return X, y
-
-
-def data_rows(X, y):
-    return [
-        [*map(repr, row), repr(t)]
-        for row, t in zip(X.tolist(), y.tolist(), strict=True)
-    ]
-
-
-def reference(X, y, **params):
-    """The pipeline that `fit` trains, fitted here on the arrays."""
-    params = {"random_state": 0, **params}
-    model = make_pipeline(StandardScaler(), SigmoidNeuronRegressor(**params))
-    return model.fit(X, y)
-
-
-def run(argv, capsys):
-    """Exit status, stdout and stderr of the command line on ``argv``."""
-    try:
-        status = main(argv)
-    except SystemExit as exc:  # argparse
-        status = exc.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def fit(data, model_file, capsys, *options):
