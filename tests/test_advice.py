@@ -98,7 +98,7 @@ def test_inside_a_search_the_advice_is_to_leave_the_learnrate_out(diabetes):
 
 def test_the_cv_estimators_refit_does_not_suggest_itself(diabetes):
     X, y = diabetes
-    cv = SigmoidNeuronRegressorCV(learnrates=[60.0], epochs=[40], cv=2)
+    cv = SigmoidNeuronRegressorCV(learnrates=[60.0], epochs=[40], cv=2, random_state=0)
     messages = [str(w.message) for w in caught(lambda: cv.fit(X, y), TrainingWarning)]
     assert messages
     assert all("SigmoidNeuronRegressorCV" not in m for m in messages)
