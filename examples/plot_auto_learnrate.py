@@ -87,6 +87,8 @@ plt.show()
 # With :math:`|\ell''| \le c` its norm is at most
 # :math:`c\,\lambda_{\max}(G) + \alpha`, :math:`G` the weighted Gram matrix of
 # :math:`[X, 1]`, so steps of :math:`1/L` decrease the loss by at least
-# :math:`\|\nabla f\|^2 / (2L)` per epoch (the descent lemma). :math:`G` is
-# formed once per fit (one pass over X), and its largest eigenvalue is exact.
+# :math:`\|\nabla f\|^2 / (2L)` per epoch (the descent lemma). For narrow X,
+# :math:`G` is formed once per fit (one pass over X) and its largest
+# eigenvalue computed exactly; for wide or sparse X, a few Lanczos iterations
+# (a pass over X each) estimate it to within 10%. Either costs a few epochs.
 # Standardise X for large steps; ``"auto"`` makes the descent safe, not fast.

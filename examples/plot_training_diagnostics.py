@@ -25,10 +25,11 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_diabetes
 from sklearn.metrics import PredictionErrorDisplay
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import QuantileTransformer, StandardScaler
 
 from sk_sigmoid_neuron import (
     LossCurveDisplay,
@@ -89,6 +90,31 @@ LossCurveDisplay.from_estimator(scaled, ax=ax, name="StandardScaler + neuron")
 ax.set_yscale("log")
 ax.set_title("A saturated start: the loss does not move")
 plt.show()
+
+# %%
+# .. _diagnostics_saturated_log_loss:
+#
+# The same start under the log loss
+# ---------------------------------
+# The log loss's error term :math:`t - \hat y` has no :math:`\hat y (1 - \hat
+# y)` factor: it does not vanish on the sigmoid's flat tails. But on raw X the
+# step that cannot diverge is set by the largest features, far too short for
+# the rest, and after 1000 epochs the fit is still worse than predicting the
+# targets' mean. The warning compares the two losses.
+raw_log = fit_and_report(
+    SigmoidNeuronRegressor(loss="log_loss", random_state=0), X_raw, y
+)
+scaled_log = fit_and_report(
+    make_pipeline(
+        StandardScaler(), SigmoidNeuronRegressor(loss="log_loss", random_state=0)
+    ),
+    X_raw,
+    y,
+)
+print(
+    f"R2 on the training data: raw X {raw_log.score(X_raw, y):.3f}, "
+    f"standardised X {scaled_log.score(X_raw, y):.3f}"
+)
 
 # %%
 # .. _diagnostics_rose:
@@ -172,9 +198,11 @@ plt.show()
 #
 # Collapsed predictions: a penalty that leaves nothing
 # ----------------------------------------------------
-# ``alpha=1000`` pulls the weights so close to 0 that every record gets
-# nearly the same prediction, while the targets vary.
-collapsed = fit_and_report(SigmoidNeuronRegressor(alpha=1000.0, random_state=0), X, y)
+# ``alpha=100`` is hundreds of times the loss's curvature along the weights,
+# and pulls them so close to 0 that every record gets nearly the same
+# prediction, while the targets vary. The warning names alpha, and that
+# curvature as the scale of an alpha that shrinks without collapsing.
+collapsed = fit_and_report(SigmoidNeuronRegressor(alpha=100.0, random_state=0), X, y)
 
 # %%
 # A penalty on the scale of the data (choose it by cross-validation, as for
@@ -183,12 +211,57 @@ mild = fit_and_report(SigmoidNeuronRegressor(alpha=0.01, random_state=0), X, y)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained", sharey=True)
 for ax, (name, model) in zip(
-    axes, [("alpha=1000", collapsed), ("alpha=0.01", mild)], strict=True
+    axes, [("alpha=100", collapsed), ("alpha=0.01", mild)], strict=True
 ):
     PredictionErrorDisplay.from_estimator(
         model, X, y, kind="actual_vs_predicted", ax=ax
     )
     ax.set_title(f"{name}: R2 = {model.score(X, y):.3f}")
+plt.show()
+
+# %%
+# .. _diagnostics_squashed:
+#
+# Targets squashed by a value far from the others
+# -----------------------------------------------
+# ``target_scaling="minmax"``, the default, maps the smallest and the largest
+# y to the sigmoid's 0 and 1. One value far from the others, here a mistyped
+# ``1e6`` among values from 25 to 346, puts all the others within 0.03% of
+# that range: targets the neuron cannot tell apart, and predictions far off.
+y_far = y.copy()
+y_far[0] = 1e6
+far = fit_and_report(SigmoidNeuronRegressor(random_state=0), X, y_far)
+
+# %%
+# Dropping the value fixes it, as does a robust transform of y, which keeps
+# every record (here scikit-learn's ``QuantileTransformer`` through a
+# ``TransformedTargetRegressor``):
+others = np.arange(len(y)) != 0
+dropped = fit_and_report(
+    SigmoidNeuronRegressor(random_state=0), X[others], y_far[others]
+)
+robust = fit_and_report(
+    TransformedTargetRegressor(
+        SigmoidNeuronRegressor(random_state=0),
+        transformer=QuantileTransformer(n_quantiles=100),
+    ),
+    X,
+    y_far,
+)
+
+fig, ax = plt.subplots(figsize=(7, 4.5), layout="constrained")
+for name, model in [("y[0] = 1e6, minmax", far), ("QuantileTransformer", robust)]:
+    r2 = model.score(X[others], y[others])
+    ax.plot(y[others], model.predict(X[others]), ".", label=f"{name}: R2 {r2:.3g}")
+ax.plot([25, 350], [25, 350], "k--", label="predicted = actual")
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="actual y (the other 441 records)",
+    ylabel="predicted y",
+    title="One far target under minmax: the others predicted far off",
+)
+ax.legend()
 plt.show()
 
 # %%

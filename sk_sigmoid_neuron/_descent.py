@@ -104,12 +104,13 @@ def start(
 
 def check_solver(settings):
     """The errors of settings that no data can fix, before any pass over it."""
-    if getattr(settings, "solver", "gd") == "lbfgs" and settings.early_stopping:
+    solver = getattr(settings, "solver", "gd")
+    if solver != "gd" and settings.early_stopping:
         raise ValueError(
-            "early_stopping=True needs solver='gd': L-BFGS minimises the training "
-            "loss and has no epochs of the rule to stop early. Use solver='gd' "
-            "with early_stopping, or solver='lbfgs' with early_stopping=False "
-            "(and alpha to regularise)."
+            f"early_stopping=True needs solver='gd': solver={solver!r} minimises "
+            "the training loss and has no epochs of the rule to stop early. Use "
+            f"solver='gd' with early_stopping, or solver={solver!r} with "
+            "early_stopping=False (and alpha to regularise)."
         )
 
 
@@ -132,11 +133,12 @@ def descend(
     ``random_state``, ``verbose``, ``store_path``, ``loss``, ``alpha``,
     ``fit_intercept``). ``partial`` runs one epoch of the rule, as
     ``partial_fit`` does whatever the solver (no stopping rule, no early
-    stopping, no printing, no diagnostics). With ``solver="lbfgs"`` a fit
-    minimises the same objective with L-BFGS (``_lbfgs``): ``epochs`` caps
-    its iterations, each an "epoch" of the loss curve, the path and the
-    callbacks. ``epochs``, an ``_callbacks.EpochTasks``, reports each epoch
-    to the callbacks and stops the loop when one of them asks to.
+    stopping, no printing, no diagnostics). With ``solver="lbfgs"`` or
+    ``"newton"`` a fit minimises the same objective with L-BFGS or Newton's
+    method (``_lbfgs``): ``epochs`` caps its iterations, each an "epoch" of
+    the loss curve, the path and the callbacks. ``epochs``, an
+    ``_callbacks.EpochTasks``, reports each epoch to the callbacks and stops
+    the loop when one of them asks to.
     ``checkpoints`` (:class:`Checkpoints`, the CV search) marks failed
     neurons instead of raising, and skips the diagnostics.
 
@@ -145,7 +147,8 @@ def descend(
     when a finished fit went wrong.
     """
     n_epochs = 1 if partial else settings.epochs
-    lbfgs = getattr(settings, "solver", "gd") == "lbfgs" and not partial
+    solver = getattr(settings, "solver", "gd")
+    optimum = solver != "gd" and not partial  # minimises to the optimum
     check_solver(settings)
     early = settings.early_stopping and not partial
     stopping = not partial and (settings.tol is not None or early)
@@ -153,7 +156,7 @@ def descend(
     source.split(settings.validation_fraction if early else None, settings.random_state)
     n_outputs, k = source.n_outputs, coef.shape[0]
     tcol = None if k == n_outputs else np.tile(np.arange(n_outputs), k // n_outputs)
-    learnrate = None if lbfgs else _learnrates(source, settings)
+    learnrate = None if optimum else _learnrates(source, settings)
     path = [] if settings.store_path else None
     options = dict(
         loss=settings.loss, alpha=settings.alpha, fit_intercept=settings.fit_intercept
@@ -161,20 +164,20 @@ def descend(
     curve = list(curve)
     done = len(curve)  # epochs of earlier fits (warm_start, partial_fit)
     report = not partial and checkpoints is None
-    sample = (
-        source.sample(_diagnostics.sample_rows(source.n_samples)) if report else None
-    )
     begin = (coef.copy(), intercept.copy())
     best_epoch = val_curve = None
-    # L-BFGS never steps: any learnrate builds its trainer
-    steps = np.ones(k) if lbfgs else np.repeat(learnrate, n_outputs)
+    # the solvers never step: any learnrate builds their trainer
+    steps = np.ones(k) if optimum else np.repeat(learnrate, n_outputs)
     with source.trainer(
         coef, intercept, steps, epochs=n_epochs, tcol=tcol, **options
     ) as trainer:
-        if lbfgs:
+        if optimum:
             coef, intercept, *_ = _lbfgs.minimize(
+                source,
                 trainer,
                 curve,
+                solver=solver,
+                tcol=tcol,
                 max_iter=n_epochs,
                 tol=settings.tol,
                 verbose=verbose,
@@ -189,16 +192,15 @@ def descend(
             val_curve, best_epoch = run.val_curve, run.best_epoch
     if report:
         _diagnostics.report(
-            sample,
+            source,
             begin,
             (coef, intercept),
             curve[done:],
             settings=settings,
             best_epoch=best_epoch,
         )
-    return Outcome(
-        coef, intercept, curve, val_curve, path, None if lbfgs else float(learnrate[0])
-    )
+    step = None if optimum else float(learnrate[0])
+    return Outcome(coef, intercept, curve, val_curve, path, step)
 
 
 class _Epochs:
@@ -325,10 +327,10 @@ def _auto_learnrate(source, settings):
     step = _stepsize.auto_learnrate(
         source.map_train,
         n_features=source.n_features,
-        n_records=source.n_train,
         loss=settings.loss,
         alpha=settings.alpha,
         fit_intercept=settings.fit_intercept,
+        dtype=source.dtype,
     )
     # the kernels apply learnrate / S in X's dtype, and S >= 1/2 (the weights
     # are scaled to a largest one in [0.5, 1))

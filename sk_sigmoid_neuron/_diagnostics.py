@@ -1,17 +1,27 @@
 """Diagnostics: a fit that went wrong says so, with the cause and the fix.
 
 Each check reads what the descent has anyway (the loss curve, the weights
-before and after) and a fixed sample of at most ``SAMPLE_ROWS`` training
-records (evenly spaced rows, the same on every data source), never a pass
-over X:
+before and after) and :func:`record_sums`: sums over the training records
+from one product of X with the final weights, run on every part of the data
+where it lives (sparse rows as they are, dense ones a block at a time; about
+the cost of an epoch, and memory of a few weight-sized vectors), and the
+targets of at most ``SAMPLE_ROWS`` evenly spaced records. Only an end that
+looks saturated asks for the same sums at the weights the fit started from:
 
 - a saturated start: most records have ``ŷ (1 - ŷ)`` below ``SATURATED`` at
-  the start and still at the end, so their error term (the squared error's
-  ``δ = e ŷ (1 - ŷ)``) vanishes and the weights barely move (unscaled X);
+  the start, and at the end most still do (the squared error's error term
+  ``δ = e ŷ (1 - ŷ)`` vanishes there), or some do and the training loss is
+  above that of predicting the targets' mean (the log loss, whose ``δ = t -
+  ŷ`` does not vanish, but whose steps are too short for unscaled X);
 - a loss that rose: the training loss ends above where it started, or above
   its lowest value by more than ``ROSE`` (relative): the learning rate is too
   large (a step below ``2 / L`` never increases it);
-- collapsed predictions: (nearly) one value for records whose targets vary.
+- squashed targets: under ``target_scaling="minmax"`` the middle half of the
+  targets spans less than ``SQUASHED`` of y's range (a value far from the
+  others), so that the neuron learns targets all but equal;
+- collapsed predictions: their spread is below ``COLLAPSED`` of the
+  targets', caused by ``alpha`` when it outweighs the loss's curvature along
+  the weights.
 
 A loss that explodes (``EXPLODED`` times its start) or becomes non-finite is
 a divergence, the error of :func:`check_divergence`, whatever ``tol`` and
@@ -19,27 +29,47 @@ a divergence, the error of :func:`check_divergence`, whatever ``tol`` and
 """
 
 import numpy as np
-from scipy.special import expit
+from scipy import sparse
+from scipy.special import expit, xlogy
 from sklearn.exceptions import ConvergenceWarning
 
 from ._advice import on_command_line, plain_fit, setting, warn
+from ._loss import get_loss
+from ._namespace import take_rows, to_namespace, to_numpy, xp_of
+from ._stepsize import max_abs, sum_blocks
 
-# Records sampled (evenly spaced) to look at the sigmoid's state.
+# Records whose targets are sampled (evenly spaced) for their quantiles.
 SAMPLE_ROWS = 1000
+# Records x neurons per block of the pass of record_sums: its float64
+# temporaries, a dozen of them, stay a small fraction of a large X.
+BLOCK_ELEMENTS = 1 << 13
 # ŷ (1 - ŷ) below this is saturated (|h| above about 6.9): the squared error's
 # error term is at most 1e-3 of its size at h = 0 and the record hardly moves
 # the weights.
 SATURATED = 1e-3
-# Share of the records saturated at which the fit is said to be saturated.
+# Share of the records saturated at which the fit is said to be saturated,
+# and the share still saturated at the end of a fit worse than predicting the
+# targets' mean that makes it a start the fit did not leave.
 SATURATED_SHARE = 0.5
+STILL_SATURATED = 0.1
 # A final loss above the lowest one by more than this (relative) is a rise.
 ROSE = 1e-2
 # A loss this many times its start (and at least 1) is a divergence.
 EXPLODED = 1e6
-# Predictions whose spread is below this share of the targets' spread are
-# collapsed (when the targets spread by more than COLLAPSE_MIN_SPREAD).
-COLLAPSED = 1e-3
+# Predictions whose spread (standard deviation) is below this share of the
+# targets' are collapsed: they explain at most 2 * 0.05 - 0.05**2, a tenth,
+# of the targets' variance (when the targets spread by more than
+# COLLAPSE_MIN_SPREAD on [0, 1]).
+COLLAPSED = 0.05
 COLLAPSE_MIN_SPREAD = 1e-2
+# Under target_scaling="minmax", targets whose middle half spans less than
+# this share of y's range (but not one value) are squashed: normal data spans
+# about a tenth of it with a billion records.
+SQUASHED = 0.02
+# A record with target 0 or 1 whose |x · w + b| exceeds this is fitted to it
+# exactly (|t - ŷ| below 10 ulps of 1, as R's glm warns): where a fit puts
+# any, it runs off to infinity (separable targets).
+SEPARATED = float(np.log(0.1 / np.finfo(np.float64).eps))
 
 
 class TrainingWarning(ConvergenceWarning):
@@ -124,53 +154,139 @@ def sample_rows(n_samples, m=SAMPLE_ROWS):
     return np.unique(np.linspace(0, n_samples - 1, min(m, n_samples)).astype(np.intp))
 
 
-def saturated_share(sample, coef, intercept):
-    """Per neuron, the weighted share of the sampled records whose sigmoid is
-    saturated at ``(coef, intercept)``."""
-    X, _, s = sample
-    with np.errstate(all="ignore"):
-        H = np.asarray(X @ np.asarray(coef, np.float64).T) + intercept
-        slope = expit(H) * expit(-H)
-    weights = np.ones(len(X)) if s is None else s
-    total = weights.sum()
-    if not total > 0:
-        return np.zeros(coef.shape[0])
-    return (weights[:, None] * (slope < SATURATED)).sum(axis=0) / total
+# The sums of record_sums, per neuron.
+SUMS = ("S", "saturated", "y", "yy", "t", "tt", "loss", "curvature", "separated")
 
 
-def report(sample, start, end, curve_of_fit, *, settings, best_epoch=None):
+def record_sums(X, T, s, coef, intercept, loss, rows):
+    """What the diagnostics read of one set of training records at the
+    weights ``(coef, intercept)``: sums per neuron (:data:`SUMS`) and the
+    targets of ``rows``, which :func:`combine` joins over sets of records.
+
+    X is numpy, scipy sparse or of another array-API namespace, ``T`` the
+    targets in [0, 1] (n, n_neurons), ``s`` the training weights (None: 1;
+    records of weight 0 take no part). One product of X with the weights
+    (sparse X: one per neuron; dense X by blocks of rows, on threads for
+    numpy), the rest in float64 on the blocks.
+    """
+    xp, device, is_numpy = xp_of(X)
+    if sparse.issparse(X):  # scipy's vector products are its fastest
+        whole = np.column_stack([X @ w for w in np.asarray(coef, X.dtype)])
+    else:  # X's dtype: no float64 copy of a float32 block
+        coef = to_namespace(coef, xp, device, X.dtype)
+    value = get_loss(loss).value
+    power = 2 if loss == "squared_error" else 1  # ℓ'' (Gauss-Newton's) ~ slope^p
+
+    def block(r0, r1):
+        XW = whole[r0:r1] if sparse.issparse(X) else _host(X[r0:r1, ...] @ coef.T)
+        v = None if s is None else _host(s[r0:r1])
+        Tb = _host(T[r0:r1, ...])
+        with np.errstate(all="ignore"):
+            if v is not None:  # a record of weight 0 may overflow: h = 0
+                XW = np.where((v > 0)[:, None], XW, 0.0)
+            H = XW + intercept
+            y_hat = expit(H)
+            slope = y_hat * (1 - y_hat)
+            terms = (
+                np.ones(r1 - r0),  # S
+                slope < SATURATED,
+                y_hat,
+                y_hat * y_hat,
+                Tb,
+                Tb * Tb,
+                value(Tb, y_hat, H),
+                # Σ s ℓ''(x·w)²: the loss's curvature along w, times ||w||²
+                slope**power * XW * XW,
+                _separated_records(Tb, H),
+            )
+            return [term.sum(axis=0) if v is None else v @ term for term in terms]
+
+    block_rows = max(1, BLOCK_ELEMENTS // coef.shape[0])
+    sums = sum_blocks(X, block_rows, 1, block) or [0.0] + [np.zeros(len(coef))] * 8
+    sample_s = np.ones(len(rows)) if s is None else _host(take_rows(s, rows))
+    sample = {"sample_t": _host(take_rows(T, rows)), "sample_s": sample_s}
+    return {**dict(zip(SUMS, sums, strict=True)), **sample}
+
+
+def _host(a):
+    return np.asarray(to_numpy(a), dtype=np.float64)
+
+
+def combine(parts):
+    """:func:`record_sums` of the union of the sets of records."""
+    out = {key: sum(p[key] for p in parts) for key in SUMS}
+    for key in ("sample_t", "sample_s"):
+        out[key] = np.concatenate([p[key] for p in parts])
+    return out
+
+
+def report(source, start, end, curve_of_fit, *, settings, best_epoch=None):
     """Warn (``TrainingWarning``) about what went wrong in a finished fit.
 
-    ``sample`` is ``(X, T, s)`` of the sampled records (float64, dense),
-    ``start`` and ``end`` the ``(coef, intercept)`` the fit started from
-    and ended with, ``curve_of_fit`` this fit's losses (one per epoch).
-    ``best_epoch`` is set when early stopping restored earlier weights.
+    ``source`` holds the training records (``_source``), ``start`` and
+    ``end`` are the ``(coef, intercept)`` the fit started from and ended
+    with, ``curve_of_fit`` this fit's losses (one per epoch). ``best_epoch``
+    is set when early stopping restored earlier weights. One pass over the
+    records at ``end`` (``source.summary``); more only for what a warning
+    then needs.
     """
-    messages = []
-    if settings.loss == "squared_error" and len(sample[0]):
-        before = saturated_share(sample, *start)
-        after = saturated_share(sample, *end)
-        worst = int(np.argmax(np.minimum(before, after)))
-        if min(before[worst], after[worst]) > SATURATED_SHARE:
-            largest = float(np.abs(sample[0]).max())
-            fix = _standardise() or "check X for extreme values"
-            messages.append(
-                f"The sigmoid is saturated (ŷ(1 - ŷ) < {SATURATED:g}) for "
-                f"{before[worst]:.0%} of the records at the start of training and "
-                f"{after[worst]:.0%} at its end: their error term vanishes and the "
-                f"weights barely move. X has values up to {largest:.3g}; {fix}."
-            )
+    summary = source.summary(*end, settings.loss)
+    if not summary["S"] > 0:
+        return
     curve = np.asarray(curve_of_fit, dtype=np.float64)
-    if len(curve) > 1:
-        message = _loss_rose(curve, settings, best_epoch)
-        if message:
-            messages.append(message)
-    if len(sample[0]) > 1:
-        message = _collapsed(sample, end, settings)
-        if message and not messages:
-            messages.append(message)
+    messages = [
+        _saturated(summary, settings.loss, source, start),
+        _loss_rose(curve, settings, best_epoch) if len(curve) > 1 else None,
+        _squashed(summary, settings, source),
+    ]
+    messages = [m for m in messages if m]
+    # weights run off (separation) or pulled to 0 (collapse): said when
+    # nothing above explains them
+    for check in (_separated, _collapsed):
+        if not messages:
+            messages = [m for m in [check(summary, end, settings)] if m]
     for message in messages:
         warn(message, TrainingWarning)
+
+
+def _saturated(summary, loss, source, start):
+    """The message of a start on the sigmoid's flat tails that the fit did
+    not leave."""
+    S = summary["S"]
+    after, t = summary["saturated"] / S, summary["t"] / S
+    if loss == "squared_error":
+        constant = 0.5 * np.maximum(summary["tt"] / S - t * t, 0.0)
+    else:  # the log loss of the targets' mean: the entropy of a proportion
+        constant = -xlogy(t, t) - xlogy(1 - t, 1 - t)
+    # the log loss's records saturated on their target's side are well fit
+    still = (after > SATURATED_SHARE) & (loss == "squared_error")
+    worse = (summary["loss"] / S > constant) & (after > STILL_SATURATED)
+    if not (still | worse).any():
+        return None
+    before = source.summary(*start, loss)["saturated"] / S
+    saturated = (before > SATURATED_SHARE) & (still | worse)
+    if not saturated.any():
+        return None
+    j = int(np.flatnonzero(saturated)[0])
+    if still[j]:
+        state = f" and {after[j]:.0%} at its end"
+        why = "their error term vanishes and the weights barely move"
+    else:
+        state = (
+            f", and the training loss ends at {summary['loss'][j] / S:.3g}, above "
+            f"the {constant[j]:.3g} of predicting the targets' mean"
+        )
+        why = (
+            "h = x · w is far from 0, where the sigmoid is flat, and the steps "
+            "that X's largest values allow are too short to bring it back"
+        )
+    fix = _standardise() or "check X for extreme values"
+    largest = max(source.map_train(max_abs), default=0.0)
+    return (
+        f"The sigmoid is saturated (ŷ(1 - ŷ) < {SATURATED:g}) for {before[j]:.0%} "
+        f"of the records at the start of training{state}: {why}. X has values up "
+        f"to {largest:.3g}; {fix}."
+    )
 
 
 def _loss_rose(curve, settings, best_epoch):
@@ -203,29 +319,117 @@ def _loss_rose(curve, settings, best_epoch):
     )
 
 
-def _collapsed(sample, end, settings):
+def _collapsed(summary, end, settings):
     """The message of predictions collapsed to (nearly) one value while the
-    targets vary."""
-    X, T, _ = sample
-    with np.errstate(all="ignore"):
-        coef, intercept = end
-        Y = expit(np.asarray(X @ np.asarray(coef, np.float64).T) + intercept)
-    t_spread = np.broadcast_to(T, Y.shape).std(axis=0)
-    y_spread = Y.std(axis=0)
+    targets vary; in a search, whose scores judge such a candidate, none."""
+    if not plain_fit() and not on_command_line():
+        return None
+    S = summary["S"]
+    y_mean, t_mean = summary["y"] / S, summary["t"] / S
+    y_spread = np.sqrt(np.maximum(summary["yy"] / S - y_mean**2, 0.0))
+    t_spread = np.sqrt(np.maximum(summary["tt"] / S - t_mean**2, 0.0))
     collapsed = (t_spread > COLLAPSE_MIN_SPREAD) & (y_spread < COLLAPSED * t_spread)
     if not collapsed.any():
         return None
     j = int(np.flatnonzero(collapsed)[0])
-    value = Y[:, j].mean()
-    if settings.alpha:
+    w = np.asarray(end[0][j], dtype=np.float64)
+    norm = np.einsum("i,i->", w, w)  # no BLAS threads for one vector
+    # the penalty's curvature against the loss's along the weights: the
+    # shrinking it causes where it is the larger
+    along = summary["curvature"][j] / S / norm if norm > 0 else 0.0
+    alpha = settings.alpha
+    if alpha and alpha >= along:
+        times = f", {alpha / along:.3g} times" if along > 0 else ", above"
         cause = (
-            f"the penalty {setting('alpha', settings.alpha)} pulls the weights to "
-            "0; use a smaller alpha"
+            f"the penalty {setting('alpha', alpha)}{times} the loss's curvature "
+            f"along the weights ({along:.2g}), pulls them to 0; use an alpha "
+            f"below {along:.2g}, or choose alpha by cross-validation"
         )
     else:
         cause = "the weights do not use X; check X, learnrate and epochs"
     return (
-        f"The predictions collapsed to (nearly) one value ({value:.4g} on the "
+        f"The predictions collapsed to (nearly) one value ({y_mean[j]:.4g} on the "
         f"scale of the targets in [0, 1], spread {y_spread[j]:.2g}) while the "
         f"targets spread by {t_spread[j]:.2g}: {cause}."
+    )
+
+
+def _squashed(summary, settings, source):
+    """The message of targets squashed by a value far from the others under
+    ``target_scaling="minmax"`` (which maps y's extremes to 0 and 1)."""
+    if not isinstance(settings.target_scaling, str):
+        return None
+    T, s = summary["sample_t"], summary["sample_s"]
+    for j in range(T.shape[1]):
+        q25, median, q75 = _quantiles(T[s > 0, j], s[s > 0], (0.25, 0.5, 0.75))
+        if not 0 < q75 - q25 < SQUASHED:
+            continue
+        lo, hi = source.y_extremes()[:, j]
+        q25, q75 = (lo + q * (hi - lo) for q in (q25, q75))
+        where = f" (output {j})" if T.shape[1] > 1 else ""
+        if on_command_line():
+            pair = setting("target_scaling", ("low", "high"))
+            robust = "its logarithm, for positive and skewed values"
+        else:
+            pair = "target_scaling=(low, high)"
+            robust = (
+                "sklearn.compose.TransformedTargetRegressor with a "
+                "QuantileTransformer, or np.log1p for positive, skewed y"
+            )
+        return (
+            f"y{where} has a value far from the others, "
+            f"{hi if median < 0.5 else lo:.6g}: "
+            f"{setting('target_scaling', 'minmax')} maps y's range [{lo:.6g}, "
+            f"{hi:.6g}] to the sigmoid's [0, 1], and the middle half of the "
+            f"targets, [{q25:.6g}, {q75:.6g}], to a band {(q75 - q25) / (hi - lo):.2g}"
+            " wide, which the neuron cannot resolve. Drop that value, or clip y "
+            f"to the range of the others and pass it as {pair}, or transform y "
+            f"robustly ({robust})."
+        )
+    return None
+
+
+def _quantiles(values, weights, levels):
+    """Weighted quantiles: the smallest value whose cumulative weight reaches
+    each level of the total."""
+    if not len(values):
+        return [np.nan] * len(levels)
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(weights[order])
+    at = np.searchsorted(cumulative, np.asarray(levels) * cumulative[-1])
+    return values[order][np.minimum(at, len(values) - 1)]
+
+
+def _separated_records(T, H):
+    """Which records have target 0 or 1 and are fitted to it exactly (as a
+    float 0 or 1 per record and neuron)."""
+    return ((T == 1) & (H > SEPARATED)) | ((T == 0) & (H < -SEPARATED))
+
+
+def _separated(summary, end, settings):
+    """The message of a fit that runs off to infinity: records with targets 0
+    or 1 fitted to them exactly, and no penalty to stop it."""
+    share = summary["separated"] / summary["S"]
+    if settings.alpha or not (share > 0).any():
+        return None
+    j = int(np.flatnonzero(share > 0)[0])
+    where = f" (output {j})" if len(share) > 1 else ""
+    if settings.loss == "log_loss":
+        cause = (
+            "the targets are separable, or quasi-separable: a hyperplane in X "
+            "puts these records on the side of their target, so the log loss"
+        )
+    else:
+        cause = (
+            "the squared error on targets 0 and 1 decreases without end as "
+            "these records move further onto the side of their target, so it"
+        )
+    return (
+        f"{share[j]:.1%} of the training weight{where} is on records with targets "
+        f"0 or 1 that the fit predicts exactly (ŷ numerically 0 or 1, |x · w + b| "
+        f"> {SEPARATED:.3g}): {cause} has no finite minimum, and the weights grow "
+        "without bound for as long as the solver runs; they, and any standard "
+        f"errors, mean nothing. Use a penalty, {setting('alpha', 1e-4)} or "
+        "another alpha > 0, for finite weights, or remove the columns that "
+        "separate the records."
     )

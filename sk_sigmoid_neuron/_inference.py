@@ -88,11 +88,14 @@ def _row_blocks(X, sample_weight):
             yield Xb[present], sb[present], np.flatnonzero(present) + r0
 
 
-def sandwich_sums(X, T, sample_weight, coef, intercept, *, loss, fit_intercept):
+def sandwich_sums(
+    X, T, sample_weight, coef, intercept, *, loss, fit_intercept, meat=True
+):
     """The sums the sandwich is made of, over one set of records.
 
     Returns ``(A, B, score, S)``: per neuron the unpenalised Hessian
-    ``Σ s ℓ'' x̃ x̃ᵀ`` and the meat ``Σ s ℓ'² x̃ x̃ᵀ`` (each (k, m, m)), the
+    ``Σ s ℓ'' x̃ x̃ᵀ`` and the meat ``Σ s ℓ'² x̃ x̃ᵀ`` (each (k, m, m); 0
+    with ``meat=False``: the Hessian alone, for ``solver="newton"``), the
     gradient ``Σ s ℓ' x̃`` (k, m), and ``S = Σ s``. Computed one block of rows
     at a time; the sums of disjoint sets of records add up to those of their
     union, which is how a dask source forms them.
@@ -111,7 +114,8 @@ def sandwich_sums(X, T, sample_weight, coef, intercept, *, loss, fit_intercept):
         for j in range(k):
             grad, curv = derivatives(Tb[:, j] if Tb.shape[1] > 1 else Tb[:, 0], H[:, j])
             A[j] += weighted_gram(Xb, sb * curv, fit_intercept)
-            B[j] += weighted_gram(Xb, sb * grad * grad, fit_intercept)
+            if meat:
+                B[j] += weighted_gram(Xb, sb * grad * grad, fit_intercept)
             sg = sb * grad
             score[j, :d] += np.asarray(Xb.T @ sg, dtype=np.float64)
             if fit_intercept:
@@ -216,12 +220,15 @@ def _closer(settings):
     """How to bring this fit's weights to the optimum, in the caller's words:
     never a setting the fit already uses."""
     epochs = setting("epochs", 10 * settings.epochs)
-    if settings.solver == "lbfgs":
+    if settings.solver != "gd":
         fixes = [f"allow more iterations ({epochs})"]
         if settings.tol is not None:
             fixes.append(f"a smaller tol ({setting('tol', settings.tol / 100)})")
         return " or ".join(fixes)
-    fixes = [f"use {setting('solver', 'lbfgs')}, which reaches the optimum"]
+    fixes = [
+        f"use {setting('solver', 'newton')} or {setting('solver', 'lbfgs')}, which "
+        "reach the optimum"
+    ]
     if settings.early_stopping:
         fixes.append(f"{setting('early_stopping', False)}")
     elif settings.tol is not None:

@@ -61,28 +61,34 @@ class SigmoidNeuronRegressor(
         training loss: a step that cannot diverge, about 1 to 10 on
         standardised data. A float is used as given (the seed's rule uses
         0.5); see ``learnrate_`` and the :ref:`User Guide <extensions>`.
-        Ignored by ``solver="lbfgs"`` (``learnrate_`` is then None), but
-        not by :meth:`partial_fit`.
+        Ignored by ``solver="lbfgs"`` and ``"newton"`` (``learnrate_`` is
+        then None), but not by :meth:`partial_fit`.
 
     epochs : int, default=1000
         The number of full-batch steps (the most, when ``tol`` or
-        ``early_stopping`` can stop earlier). With ``solver="lbfgs"``, the
-        most iterations of L-BFGS (each one pass over the data, plus any
-        line-search retries); reaching it warns (``ConvergenceWarning``).
+        ``early_stopping`` can stop earlier). With ``solver="lbfgs"`` or
+        ``"newton"``, the most iterations (each one pass over the data, plus
+        any line-search retries, and Newton's Hessian); reaching it warns
+        (``ConvergenceWarning``).
 
-    solver : {"gd", "lbfgs"}, default="gd"
+    solver : {"gd", "lbfgs", "newton"}, default="gd"
         ``"gd"`` trains by the documented rule, one step per epoch.
-        ``"lbfgs"`` minimises the same objective (either ``loss``, ``alpha``,
-        sample weights, target scaling) with
-        ``scipy.optimize.minimize(method="L-BFGS-B")``, each evaluation of
-        the loss and its gradient one pass over the data: the optimum and
-        its standard errors (``compute_inference``) in far fewer passes on
-        correlated features. It starts where ``"gd"`` would (``random_state``,
-        ``coef_init``, ``warm_start``), records each iteration in
-        ``loss_curve_`` (and ``coef_path_``), ignores ``learnrate`` and
-        ``n_iter_no_change``, and does not support ``early_stopping``
-        (a ValueError). :meth:`partial_fit` always takes one step of the
-        rule. See the :ref:`User Guide <solvers>`.
+        ``"lbfgs"`` and ``"newton"`` minimise the same objective (either
+        ``loss``, ``alpha``, sample weights, target scaling) to its optimum,
+        and its standard errors (``compute_inference``), whatever the
+        columns' scales: ``"lbfgs"`` with
+        ``scipy.optimize.minimize(method="L-BFGS-B")`` on standardised and
+        whitened coordinates, each evaluation of the loss and its gradient one
+        pass over the data (for many features); ``"newton"`` with Newton's
+        method, whose Hessian (that of the standard errors) costs a pass of
+        ``n_features²`` work per iteration (for up to a few hundred features).
+        Both evaluate float32 X in float64. They start
+        where ``"gd"`` would (``random_state``, ``coef_init``,
+        ``warm_start``), from the weights 0 where those are better, record
+        each iteration in ``loss_curve_`` (and ``coef_path_``), ignore
+        ``learnrate`` and ``n_iter_no_change``, and do not support
+        ``early_stopping`` (a ValueError). :meth:`partial_fit` always takes
+        one step of the rule. See the :ref:`User Guide <solvers>`.
 
     fit_intercept : bool, default=True
         Whether to learn a bias :math:`b`. If False, :math:`b` stays at
@@ -124,12 +130,14 @@ class SigmoidNeuronRegressor(
         improvements within the loss's rounding never count. The loss is on
         targets scaled to [0, 1]: the squared error's typical values are 0.01
         to 0.05 (at most 0.5), the log loss's 0.1 to 0.7; ``tol=1e-4`` stops
-        when an epoch gains less than 0.01% of it. With ``solver="lbfgs"``:
-        L-BFGS stops when the largest absolute component of the gradient of
-        the objective (the mean loss plus the penalty, summed over outputs)
-        is at most ``tol`` (scipy's ``gtol``), or when the loss no longer
-        decreases beyond its rounding; None means ``1e-10``, which reaches
-        the optimum to about 1e-6 in the coefficients on standardised data.
+        when an epoch gains less than 0.01% of it. With ``solver="lbfgs"`` or
+        ``"newton"``: the fit stops when the largest absolute component of the
+        gradient of the objective (the mean loss plus the penalty) in the
+        coefficients of the standardised columns (and the intercept) is at
+        most ``tol``, the same whatever the columns' units; None means
+        ``1e-10``. A stop before that (the loss no longer decreasing beyond
+        its rounding, the ``epochs`` cap) warns (``ConvergenceWarning``) with
+        the gradient reached and the fix.
 
     n_iter_no_change : int, default=10
         Epochs without improvement before stopping (see ``tol``).
@@ -166,13 +174,13 @@ class SigmoidNeuronRegressor(
 
     n_iter_ : int
         Epochs run (counting earlier fits with ``warm_start`` and
-        :meth:`partial_fit` calls); with ``solver="lbfgs"``, iterations of
-        L-BFGS.
+        :meth:`partial_fit` calls); with ``solver="lbfgs"`` or ``"newton"``,
+        iterations.
 
     loss_curve_ : list of float
         ``loss_curve_[k]`` is the training loss (in the scaled target space,
         averaged over outputs) at the weights epoch ``k`` (with
-        ``solver="lbfgs"``: iteration ``k``) started from.
+        ``solver="lbfgs"`` or ``"newton"``: iteration ``k``) started from.
 
     validation_loss_curve_ : list of float or None
         With ``early_stopping``, the validation loss after each epoch; None
@@ -245,7 +253,7 @@ class SigmoidNeuronRegressor(
             StrOptions({"auto"}),
         ],
         "epochs": [Interval(Integral, 1, None, closed="left")],
-        "solver": [StrOptions({"gd", "lbfgs"})],
+        "solver": [StrOptions({"gd", "lbfgs", "newton"})],
         "fit_intercept": ["boolean"],
         "target_scaling": [StrOptions({"minmax"}), None, tuple],
         "loss": [StrOptions({"squared_error", "log_loss"})],
@@ -337,7 +345,7 @@ class SigmoidNeuronRegressor(
         """One step of the delta rule on the batch ``(X, y)``.
 
         A stream of batches is mini-batch gradient descent, whatever
-        ``solver`` says (L-BFGS needs the whole data set). The first call
+        ``solver`` says (the other solvers need the whole data set). The first call
         starts as :meth:`fit` would (and, with ``target_scaling="minmax"``,
         fixes the target range from this batch); later calls continue.
         ``tol`` and ``early_stopping`` do not apply. With

@@ -36,7 +36,7 @@ from scipy import sparse
 from sklearn.model_selection._split import _validate_shuffle_split
 from sklearn.utils import check_random_state
 
-from . import _inference, _kernels, _scaling
+from . import _diagnostics, _inference, _kernels, _scaling
 from ._namespace import (
     host_blocks,
     numpy_dtype,
@@ -186,13 +186,16 @@ class Source:
         total = sum(self.map(_part_validation_loss, coef=coef, b=intercept, loss=loss))
         return float((total / self.weight_validation).mean())
 
-    def sample(self, rows):
-        """``(X, T, s)`` of those rows, dense float64 numpy (``s``: the
-        training weights, or None), for the diagnostics."""
-        parts = self.map(_part_sample, rows=self._by_part(rows), per_part=("rows",))
-        X, T = (np.concatenate([p[i] for p in parts]) for i in (0, 1))
-        s = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
-        return X, T, s
+    def summary(self, coef, intercept, loss):
+        """What the diagnostics read of the training records at the weights
+        ``(coef, intercept)``: the parts' ``_diagnostics.record_sums``,
+        combined."""
+        rows = self._by_part(_diagnostics.sample_rows(self.n_samples))
+        parts = self.map(
+            _part_summary, coef=coef, intercept=intercept, loss=loss, rows=rows,
+            per_part=("rows",),
+        )  # fmt: skip
+        return _diagnostics.combine(parts)
 
     # -- the CV search's folds ------------------------------------------------
     def gather(self, key):
@@ -535,15 +538,9 @@ def _part_validation_loss(part, coef, b, loss):
     return total
 
 
-def _part_sample(part, rows):
-    X = take_rows(part["X"], rows)
-    X = X.toarray() if sparse.issparse(X) else to_numpy(X)
-    s = part["s_train"]
-    return (
-        np.asarray(X, dtype=np.float64),
-        np.asarray(to_numpy(take_rows(part["T"], rows)), dtype=np.float64),
-        None if s is None else _host(take_rows(s, rows)).astype(np.float64),
-    )
+def _part_summary(part, coef, intercept, loss, rows):
+    X, T, s = part["X"], part["T"], part["s_train"]
+    return _diagnostics.record_sums(X, T, s, coef, intercept, loss, rows)
 
 
 def _part_sandwich(part, coef, intercept, loss, fit_intercept):

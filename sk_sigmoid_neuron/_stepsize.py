@@ -19,59 +19,91 @@ gradient of :math:`f` is Lipschitz with
 
     L = c\, \lambda_{\max}(G) + \alpha,
 
-and gradient descent with step :math:`1/L` decreases :math:`f` at every
-epoch by at least :math:`\|\nabla f\|^2 / (2L)` (the descent lemma).
+and gradient descent with a step :math:`\eta < 2/L` decreases :math:`f` at
+every epoch by at least :math:`\eta (1 - L\eta/2) \|\nabla f\|^2` (the
+descent lemma). :math:`c` is each loss's ``curvature`` in the loss table
+(``_loss``): 1/4 for the log loss, 0.0770... for the squared error.
 
-:math:`c` is each loss's ``curvature`` in the loss table (``_loss``): 1/4 for
-the log loss, 0.0770... for the squared error.
+The step is :math:`1 / (c \hat\lambda + \alpha)`, with an estimate
+:math:`\hat\lambda` of :math:`\lambda_{\max}(G)` that costs a few epochs:
 
-:math:`\lambda_{\max}(G)`: from the Gram matrix itself (or the :math:`n
-\times n` matrix of the same nonzero eigenvalues when there are fewer records
-than parameters) when that is at most ``EXACT_MAX`` wide, formed in float64
-one block of rows at a time; otherwise from a Lanczos iteration
-(``scipy.sparse.linalg.eigsh``) on products with :math:`X`, whose Ritz value
-approaches :math:`\lambda_{\max}` from below. Any step below :math:`2/L`
-still descends, so the estimate is safe as long as it is above half the true
-value, which Lanczos reaches within a few iterations.
+- up to ``EXACT_MAX`` parameters (narrow X): the largest eigenvalue of
+  :math:`G` itself, formed one block of rows at a time, each block's
+  symmetric product :math:`B^\top B` in X's dtype (BLAS, the blocks on
+  threads for numpy) and the blocks added in float64. A float32 block holds
+  at most ``ROUNDING_ELEMENTS`` rows x parameters, ``r m``: its rounding
+  error is at most :math:`\gamma_r |B|^\top|B|` (:math:`\gamma_r \approx
+  r\,2^{-24}`), whose norm is at most :math:`\gamma_r \operatorname{trace}
+  (B^\top B)`, so that over all blocks :math:`|\hat\lambda -
+  \lambda_{\max}| \le \gamma_r m \lambda_{\max} \le \lambda_{\max} / 7`.
+  Sparse X, and dense X of fewer than ``PARALLEL_ELEMENTS`` elements (whose
+  products cost little), are read in float64 (exact to rounding);
+- otherwise (wide X, dense or sparse): Lanczos iterations from a fixed random
+  start, each one product with :math:`\tilde X` and one with :math:`\tilde
+  X^\top` (one pass over X, about an epoch), stopped when the residual bound
+  :math:`r` of the largest Ritz value :math:`\theta` is below ``LANCZOS_TOL``
+  :math:`\theta`; :math:`\hat\lambda = \theta + r`. A Ritz value never
+  exceeds :math:`\lambda_{\max}`, and an eigenvalue of :math:`G` lies within
+  :math:`r` of it; when that eigenvalue is :math:`\lambda_{\max}` (for every
+  start but those almost orthogonal to its eigenvector), :math:`\lambda_{\max}
+  \le \hat\lambda \le (1 + \text{LANCZOS_TOL}) \lambda_{\max}`.
+
+Safety: the step is at most :math:`7/(6L)` from the Gram matrix in float32,
+:math:`1/L` to rounding in float64 and from Lanczos: a factor of at least
+12/7 below :math:`2/L`, where descent would stop. Data whose products in X's
+dtype over- or underflow is done again in float64, brought into range by a
+power of two where needed.
 """
+
+from concurrent.futures import ThreadPoolExecutor
+from operator import add
 
 import numpy as np
 from scipy import sparse
 from scipy.linalg import eigvalsh
-from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
+from ._kernels import PARALLEL_ELEMENTS, one_blas_thread
+from ._kernels._base import _blas_threads
 from ._loss import get_loss
-from ._namespace import float_dtypes, to_namespace, to_numpy, xp_of
+from ._namespace import float_dtypes, numpy_dtype, to_namespace, to_numpy, xp_of
 
 # Largest side of the Gram matrix formed explicitly; beyond it, Lanczos.
 EXACT_MAX = 512
-# Bytes of float64 rows per block while forming a Gram matrix (two such
-# blocks are alive at a time), and per block of the other passes.
-GRAM_BLOCK_BYTES = 1 << 19
+# Most rows x parameters of a float32 block of the Gram matrix: its rounding
+# (at most rows x parameters x 2**-24 of λmax) stays below 1/7 of λmax.
+ROUNDING_ELEMENTS = 1 << 21
+# Bytes of X per block of rows: a block stays in the cache between the two
+# products of the Gram matrix's part or of a Lanczos product.
 BLOCK_BYTES = 1 << 20
+# Blocks per unit of work of a thread.
+GROUP_BLOCKS = 16
+# Lanczos stops when the residual bound of its Ritz value is below this share
+# of it, or after LANCZOS_MAX iterations.
+LANCZOS_TOL = 0.1
+LANCZOS_MAX = 100
 # X's largest |x| is brought into [2**-SAFE_EXPONENT, 2**SAFE_EXPONENT] by a
 # power of two (exact) before squaring when it lies outside: the Gram matrix
 # of X as given would underflow to 0 or overflow to inf in float64.
 SAFE_EXPONENT = 200
 # A λmax below this (the square of 2**-SAFE_EXPONENT) may have underflowed.
 TINY = 2.0 ** (-2 * SAFE_EXPONENT)
+# The same for float32 products: far above float32's smallest normal number.
+TINY_FLOAT32 = 2.0**-60
 
 
-def weighted_gram(X, v, fit_intercept, scale=1.0, divisor=1.0):
-    r"""``X̃ᵀ diag(v / divisor) X̃ / scale²`` in float64, ``X̃ = [X, 1]`` (or ``X``).
+def weighted_gram(X, v, fit_intercept, scale=1.0):
+    r"""``X̃ᵀ diag(v) X̃ / scale²`` in float64, ``X̃ = [X, 1]`` (or ``X``).
 
     ``v`` (n_samples,) may have any sign; None means all ones. X is numpy,
     scipy sparse or of another array-API namespace (computed on its device,
-    in its widest float); dense X is read one block of rows at a time (never
-    copied whole, and no other array as long as the data is made). Adding
-    the results for disjoint blocks of records gives the result for their
-    union.
+    in its widest float); dense X is read one block of rows at a time.
+    Adding the results for disjoint blocks of records gives the result for
+    their union.
     """
     n, d = X.shape
     m = d + 1 if fit_intercept else d
     if sparse.issparse(X):
         v = np.ones(n) if v is None else np.asarray(v, dtype=np.float64)
-        v = v / divisor
         Xs = sparse.csr_array(X, dtype=np.float64)
         if scale != 1.0:
             Xs = Xs / scale
@@ -84,87 +116,46 @@ def weighted_gram(X, v, fit_intercept, scale=1.0, divisor=1.0):
     xp, device, _ = xp_of(X)
     wide = float_dtypes(xp, device)[0]
     G = np.zeros((m, m))
-    rows = max(1, GRAM_BLOCK_BYTES // (8 * m))
-    # with v >= 0, (√v B)ᵀ(√v B) is one symmetric product (BLAS syrk)
-    symmetric = v is None or bool(xp.all(v >= 0))
+    rows = max(1, BLOCK_BYTES // (16 * m))  # the block and its weighted copy
     for r0 in range(0, n, rows):
         r1 = min(r0 + rows, n)  # array-api-strict: no stop past the end
         B = xp.astype(X[r0:r1, ...], wide)
         if scale != 1.0:
             B = B / scale
         if v is None:
-            vb = xp.full((r1 - r0,), 1.0 / divisor, dtype=wide, device=device)
-        else:
-            vb = xp.astype(v[r0:r1], wide) / divisor
-        if symmetric:
-            B = B * xp.sqrt(vb)[:, None]
+            vb = xp.ones((r1 - r0,), dtype=wide, device=device)
             G[:d, :d] += to_numpy(B.T @ B)
-            side = B.T @ xp.sqrt(vb)
         else:
+            vb = xp.astype(v[r0:r1], wide)
             G[:d, :d] += to_numpy(B.T @ (B * vb[:, None]))
-            side = B.T @ vb
         if fit_intercept:  # the column of ones, without forming it
-            G[:d, d] += to_numpy(side) / scale
+            G[:d, d] += to_numpy(B.T @ vb) / scale
             G[d, d] += float(xp.sum(vb)) / scale / scale
     if fit_intercept:
         G[d, :d] = G[:d, d]
     return G
 
 
-def lipschitz_constant(
-    map_parts, *, n_features, n_records, loss, alpha, fit_intercept, largest=None
+def _lambda_max(map_parts, m, S, fit_intercept, scale, *, exact):
+    """``λ̂`` of ``X̃ᵀ diag(s) X̃ / S / scale²`` (``exact``: in float64)."""
+    if m > EXACT_MAX:
+        return _lanczos(map_parts, m, S, fit_intercept, scale, exact)
+    G = sum(map_parts(_gram, fit_intercept=fit_intercept, scale=scale, exact=exact))
+    if not np.all(np.isfinite(G)):
+        return np.inf
+    return float(eigvalsh(G / S, subset_by_index=[m - 1, m - 1])[0])
+
+
+def auto_learnrate(
+    map_parts, *, n_features, loss, alpha, fit_intercept, dtype=np.float64
 ):
-    """``L = c λmax(G) + alpha``: the gradient of the training loss is L-Lipschitz.
+    """The step ``1 / L`` of ``learnrate="auto"`` for this data (a float),
+    ``L = c λ̂ + alpha`` with the estimate ``λ̂`` of the module's text.
 
     ``map_parts(func, **kwargs)`` returns ``[func(X, s, **kwargs), ...]`` for
     every set of training records (all of them in memory, one per chunk on
     dask) with their weights ``s`` (None: unit weights; records of weight 0
-    count for nothing). ``n_records`` counts the records of all sets;
-    ``largest``, X's largest |x| (computed when needed and None).
-    """
-    m = n_features + 1 if fit_intercept else n_features
-    if m == 0:
-        return float(alpha)
-    S = sum(map_parts(_weight_sum))
-    # overflow shows as a non-finite bound, which auto_learnrate reports
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        lam = _lambda_max(map_parts, m, n_records, S, fit_intercept, 1.0)
-        if not TINY < lam < np.inf:
-            # the Gram matrix of X as given over- or underflowed: once more
-            # (only then, a pass to find X's range) on X brought into range by
-            # a power of two, exact, and λmax back to X's scale (inf or 0 past
-            # float64's range)
-            if largest is None:
-                largest = max(map_parts(_max_abs), default=0.0)
-            scale = _scale(largest)
-            if scale != 1.0:
-                lam = _lambda_max(map_parts, m, n_records, S, fit_intercept, scale)
-                lam = lam * scale * scale
-    return get_loss(loss).curvature * lam + float(alpha)
-
-
-def _lambda_max(map_parts, m, n_records, S, fit_intercept, scale):
-    """``λmax(X̃ᵀ diag(s) X̃ / S) / scale²``."""
-    if m <= EXACT_MAX:
-        G = sum(map_parts(_gram, fit_intercept=fit_intercept, scale=scale, S=S))
-        return _largest_eigenvalue(G)
-    if n_records <= EXACT_MAX:
-        # same nonzero eigenvalues: diag(√s) X̃ X̃ᵀ diag(√s) / S
-        parts = map_parts(_records)
-        X = _stack([X for X, _ in parts])
-        s = np.concatenate([s for _, s in parts])
-        G = _outer_gram(X, scale)
-        if fit_intercept:
-            G += 1.0 / scale / scale
-        r = np.sqrt(s / S)
-        G *= r[:, None]
-        G *= r
-        return _largest_eigenvalue(G)
-    return _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale)
-
-
-def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_intercept):
-    """The step ``1 / L`` of ``learnrate="auto"`` for this data (a float).
+    count for nothing); ``dtype`` is X's (numpy).
 
     Raises a ValueError that names the data problem when the step cannot be
     represented: ``L`` infinite (X's values too large to square in float64)
@@ -172,17 +163,28 @@ def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_interce
     loss does not depend on the weights (no intercept and X all zero),
     nothing can move and the step is 1.
     """
-    L = lipschitz_constant(
-        map_parts,
-        n_features=n_features,
-        n_records=n_records,
-        loss=loss,
-        alpha=alpha,
-        fit_intercept=fit_intercept,
-    )
+    m = n_features + 1 if fit_intercept else n_features
+    args = (map_parts, m, sum(map_parts(_weight_sum)), fit_intercept)
+    largest = None
+    # overflow shows as a non-finite bound, reported below
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        lam = _lambda_max(*args, 1.0, exact=False) if m else 0.0
+        if m and np.dtype(dtype) != np.float64 and not TINY_FLOAT32 < lam < np.inf:
+            lam = _lambda_max(*args, 1.0, exact=True)
+        if m and not TINY < lam < np.inf:
+            # the Gram matrix of X as given over- or underflowed: once more
+            # (only then, a pass to find X's range) on X brought into range by
+            # a power of two, exact, and λmax back to X's scale (inf or 0 past
+            # float64's range)
+            largest = max(map_parts(max_abs), default=0.0)
+            scale = _scale(largest)
+            if scale != 1.0:
+                lam = _lambda_max(*args, scale, exact=True) * scale * scale
+        L = get_loss(loss).curvature * lam + float(alpha)
     if 0 < L < np.inf and 1.0 / L < np.inf:
         return 1.0 / L
-    largest = max(map_parts(_max_abs), default=0.0)  # for the message
+    if largest is None:  # for the message
+        largest = max(map_parts(max_abs), default=0.0)
     if not np.isfinite(L):
         raise ValueError(
             "learnrate='auto' cannot bound the curvature: X has values too large "
@@ -198,12 +200,6 @@ def auto_learnrate(map_parts, *, n_features, n_records, loss, alpha, fit_interce
     )
 
 
-def _largest_eigenvalue(G):
-    if not np.all(np.isfinite(G)):
-        return np.inf
-    return float(eigvalsh(G, subset_by_index=[len(G) - 1, len(G) - 1])[0])
-
-
 def _scale(largest):
     """The power of two that brings ``largest`` into the safe range (1 when it
     is there already, so that ordinary data gives the same bits as without)."""
@@ -215,8 +211,50 @@ def _scale(largest):
     return float(np.ldexp(1.0, exponent - 1))  # 2**1023 for the largest float64
 
 
+def _lanczos(map_parts, m, S, fit_intercept, scale, exact):
+    """``θ + r`` of Lanczos on ``X̃ᵀ diag(s) X̃ / S / scale²`` (see the module's
+    text), in three vectors of the parameters' size updated in place (fresh
+    arrays of that size cost page faults)."""
+    kwargs = dict(fit_intercept=fit_intercept, scale=scale, exact=exact)
+    v, w, previous = np.empty(m), np.empty(m), np.zeros(m)
+    np.random.default_rng(0).random(out=v)
+    v -= 0.5
+    v /= np.sqrt(_dot(v, v))
+    alphas, betas = [], []
+    for _ in range(LANCZOS_MAX):
+        for i, (top, total) in enumerate(map_parts(_matvec, theta=v, **kwargs)):
+            if i:
+                w[: len(top)] += top
+                w[len(top) :] += total
+            else:
+                w[: len(top)] = top
+                w[len(top) :] = total  # the intercept's
+        w /= S
+        alphas.append(_dot(v, w))
+        if betas:  # previous is free after this: the scratch of the next line
+            w -= np.multiply(previous, betas[-1], out=previous)
+        w -= np.multiply(v, alphas[-1], out=previous)
+        beta = np.sqrt(_dot(w, w))
+        if not np.isfinite(beta):
+            return np.inf
+        T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
+        values, vectors = np.linalg.eigh(T)
+        theta, residual = values[-1], beta * abs(vectors[-1, -1])
+        if residual <= LANCZOS_TOL * theta:  # also when the Krylov space ends
+            return float(theta + residual)
+        betas.append(beta)
+        w /= beta
+        previous, v, w = v, w, previous
+    return float(theta + residual)  # LANCZOS_MAX reached: the widest bound
+
+
+def _dot(a, b):
+    """``a · b`` without the BLAS's threads (one vector is too little work)."""
+    return float(np.einsum("i,i->", a, b))
+
+
 # -- what runs on each set of records ----------------------------------------------
-def _max_abs(X, s):
+def max_abs(X, s):
     """The largest |x| of the records with positive weight (by blocks of
     rows, no copy of X)."""
     if X.shape[0] == 0 or X.shape[1] == 0:
@@ -249,106 +287,103 @@ def _weight_sum(X, s):
     return float(xp.sum(xp.astype(s, float_dtypes(xp, device)[0])))
 
 
-def _records(X, s):
-    """The records themselves, numpy (there are few of them)."""
-    X = X if sparse.issparse(X) else np.asarray(to_numpy(X))
-    s = np.ones(X.shape[0]) if s is None else np.asarray(to_numpy(s), np.float64)
-    return X, s
-
-
-def _stack(blocks):
-    if sparse.issparse(blocks[0]):
-        return sparse.vstack(blocks, format="csr")
-    return np.concatenate(blocks)
-
-
-def _gram(X, s, *, fit_intercept, scale, S):
-    """``X̃ᵀ diag(s / S) X̃ / scale²``, X̃ = [X, 1] (or X)."""
-    return weighted_gram(X, s, fit_intercept, scale=scale, divisor=S)
-
-
-def _outer_gram(X, scale=1.0):
-    """``X Xᵀ / scale²`` in float64 (n_samples small), dense X read by blocks of
-    columns."""
-    if sparse.issparse(X):
-        Xs = sparse.csr_array(X, dtype=np.float64)
-        if scale != 1.0:
-            Xs = Xs / scale
-        return (Xs @ Xs.T).toarray()
-    n, d = X.shape
-    K = np.zeros((n, n))
-    cols = max(1, BLOCK_BYTES // (8 * max(n, 1)))
-    for c0 in range(0, d, cols):
-        B = np.asarray(X[:, c0 : c0 + cols], dtype=np.float64)
-        if scale != 1.0:
-            B = B / scale
-        K += B @ B.T
-    return K
-
-
-def _matvec(X, s, *, theta, fit_intercept, scale):
-    """``X̃ᵀ diag(s) X̃ θ / scale²`` (unnormalised), numpy float64."""
-    d = X.shape[1]
-    if sparse.issparse(X):
-        v = np.ones(X.shape[0]) if s is None else np.asarray(s, np.float64)
-        h = np.asarray(X @ (theta[:d] / scale), dtype=np.float64)
-        h = h + theta[d] / scale if fit_intercept else h
-        h *= v
-        top = np.asarray(X.T @ h, dtype=np.float64) / scale
-        return np.r_[top, h.sum() / scale] if fit_intercept else top
+def _gram(X, s, *, fit_intercept, scale, exact):
+    """``X̃ᵀ diag(s) X̃ / scale²``, float64: :func:`weighted_gram` (``exact``,
+    sparse X, or X too small for its dtype's products to pay), else by blocks
+    of rows in X's dtype, added in float64."""
+    if exact or sparse.issparse(X) or X.shape[0] * X.shape[1] < PARALLEL_ELEMENTS:
+        return weighted_gram(X, s, fit_intercept, scale=scale)
     xp, device, _ = xp_of(X)
-    wide = float_dtypes(xp, device)[0]
-    w = to_namespace(theta[:d] / scale, xp, device, wide)
-    h = xp.astype(X, wide) @ w if X.dtype != wide else X @ w
-    if fit_intercept:
-        h = h + float(theta[d]) / scale
-    if s is not None:
-        h = h * xp.astype(s, wide)
-    top = (h @ X) / scale if X.dtype == wide else (h @ xp.astype(X, wide)) / scale
-    top = np.asarray(to_numpy(top), dtype=np.float64)
-    if fit_intercept:
-        return np.r_[top, float(xp.sum(h)) / scale]
-    return top
+    d = X.shape[1]
+    m = d + 1 if fit_intercept else d
+    size = numpy_dtype(xp, X.dtype).itemsize
+    rows = max(1, BLOCK_BYTES // (size * max(d, 1)))
+    if s is not None:  # the block and its weighted copy
+        rows = max(1, rows // 2)
+    if size < 8:
+        rows = max(1, min(rows, ROUNDING_ELEMENTS // m))
+
+    def block(r0, r1):
+        B = X[r0:r1, ...]
+        if s is None:
+            root = xp.ones(r1 - r0, dtype=B.dtype, device=device)
+        else:  # (√s B)ᵀ(√s B): one symmetric product
+            root = xp.sqrt(s[r0:r1])
+            B = B * root[:, None]
+        products = (B.T @ B, root @ B, xp.sum(root * root))
+        return [np.asarray(to_numpy(a), np.float64) for a in products]
+
+    G = np.zeros((m, m))
+    G[:d, :d], side, count = sum_blocks(X, rows, GROUP_BLOCKS, block)
+    if fit_intercept:  # the column of ones, without forming it
+        G[:d, d] = G[d, :d] = side
+        G[d, d] = count
+    return G
 
 
-def _trace(X, s, *, fit_intercept, scale):
-    """``Σ s_i ||x̃_i / scale||²`` = trace(X̃ᵀ diag(s) X̃) / scale²."""
-    v = np.ones(X.shape[0]) if s is None else np.asarray(to_numpy(s), np.float64)
+def _matvec(X, s, *, theta, fit_intercept, scale, exact):
+    """``X̃ᵀ diag(s) X̃ θ / scale²`` (unnormalised) as ``Xᵀ u`` and ``Σ u``
+    (``u = diag(s) X̃ θ / scale²``; the second, the intercept's, is 0 without
+    one): in X's dtype (float64 with ``exact``), dense numpy X one block of
+    rows at a time (read from memory once for both products)."""
+    d = X.shape[1]
+    w = theta[:d] / scale if scale != 1 else theta[:d]
+    b = float(theta[d]) / scale if fit_intercept else 0.0
     if sparse.issparse(X):
-        Xs = sparse.csr_array(X, dtype=np.float64)
-        sq = np.asarray((Xs / scale).power(2).sum(axis=1))
-    else:
-        xp, device, _ = xp_of(X)
-        wide = float_dtypes(xp, device)[0]
-        sq = np.empty(X.shape[0])
-        rows = max(1, BLOCK_BYTES // (8 * max(X.shape[1], 1)))
-        for r0 in range(0, X.shape[0], rows):
-            r1 = min(r0 + rows, X.shape[0])
-            B = xp.astype(X[r0:r1, ...], wide) / scale
-            sq[r0:r1] = np.asarray(to_numpy(xp.sum(B * B, axis=1)), np.float64)
-    one = 1.0 / scale / scale if fit_intercept else 0.0
-    return float(np.dot(v, np.ravel(sq) + one))
+        if exact:
+            X = sparse.csr_array(X, dtype=np.float64)
+        h = X @ np.asarray(w, X.dtype)
+        h += b
+        if s is not None:
+            h *= s
+        h /= scale
+        return X.T @ h, float(h.sum()) if fit_intercept else 0.0
+    xp, device, is_numpy = xp_of(X)
+    dtype = float_dtypes(xp, device)[0] if exact else X.dtype
+    w = to_namespace(w, xp, device, dtype)
+    size = numpy_dtype(xp, dtype).itemsize
+    rows = max(1, BLOCK_BYTES // (size * max(d, 1))) if is_numpy else X.shape[0]
+
+    def block(r0, r1):
+        B = xp.astype(X[r0:r1, ...], dtype) if exact else X[r0:r1, ...]
+        h = B @ w + b
+        if s is not None:
+            h = h * xp.astype(s[r0:r1], dtype)
+        h = h / scale
+        return np.asarray(to_numpy(h @ B), np.float64), float(xp.sum(h))
+
+    top, total = sum_blocks(X, rows, GROUP_BLOCKS, block)
+    return top, total if fit_intercept else 0.0
 
 
-def _lanczos_lambda_max(map_parts, m, S, fit_intercept, scale):
-    """``λmax(X̃ᵀ diag(s) X̃ / S)`` (in units of scale²) by Lanczos from a fixed
-    random start; the trace bounds it when Lanczos does not converge."""
+def sum_blocks(X, rows, group, block):
+    """The sums of ``block(r0, r1)`` (a tuple) over X's blocks of ``rows``
+    rows (None for no rows): in block order within groups of ``group``
+    blocks, the groups in order, so that the sums do not depend on the number
+    of threads; for dense numpy X of at least ``PARALLEL_ELEMENTS``, the
+    groups on the BLAS's threads (each with a one-thread BLAS, a wave of one
+    group per thread at a time)."""
+    n, span = X.shape[0], rows * group
 
-    def matvec(theta):
-        theta = np.ravel(theta)
-        parts = map_parts(
-            _matvec, theta=theta, fit_intercept=fit_intercept, scale=scale
-        )
-        return sum(parts) / S
+    def group_sums(g0):
+        # numpy's error state is per thread: overflow makes inf, reported later
+        with np.errstate(over="ignore", invalid="ignore"):
+            ends = range(g0, min(g0 + span, n), rows)
+            parts = [block(r, min(r + rows, n)) for r in ends]
+            return [sum(values) for values in zip(*parts, strict=True)]
 
-    op = LinearOperator((m, m), matvec=matvec, dtype=np.float64)
-    start = np.random.RandomState(0).normal(size=m)
-    try:
-        value = eigsh(
-            op, k=1, which="LA", v0=start, tol=1e-8, return_eigenvectors=False
-        )
-    except ArpackNoConvergence:
-        # the trace bounds every eigenvalue of a positive semi-definite matrix
-        parts = map_parts(_trace, fit_intercept=fit_intercept, scale=scale)
-        return sum(parts) / S
-    return float(value[0])
+    def in_order(starts):
+        threads = 1  # on threads, dense numpy X large enough to repay them
+        if xp_of(X)[2] and not sparse.issparse(X) and X.size >= PARALLEL_ELEMENTS:
+            threads = min(_blas_threads(), len(starts))
+        if threads <= 1:
+            yield from map(group_sums, starts)
+            return
+        with one_blas_thread(), ThreadPoolExecutor(threads) as pool:
+            for w0 in range(0, len(starts), threads):
+                yield from pool.map(group_sums, starts[w0 : w0 + threads])
+
+    total = None
+    for sums in in_order(range(0, n, span)):
+        total = sums if total is None else list(map(add, total, sums))
+    return total

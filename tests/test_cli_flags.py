@@ -50,7 +50,7 @@ def test_the_help_shows_the_estimators_defaults(capsys):
     assert status == 0
     out = "".join(out.split())  # argparse wraps lines, also at hyphens
     for text in [
-        "--solver {gd,lbfgs}",
+        "--solver {gd,lbfgs,newton}",
         "--loss {squared_error,log_loss}",
         "(default: gd)",
         "(default: squared_error)",
@@ -110,7 +110,7 @@ def test_a_flag_turns_text_into_the_parameters_value(argv, expected):
         ("--learnrate", "fast", "'fast'"),
         ("--alpha", "-0.5", "-0.5"),
         ("--tol", "-1", "-1"),
-        ("--solver", "newton", "'newton'"),
+        ("--solver", "irls", "'irls'"),
         ("--loss", "huber", "'huber'"),
         ("--random-state", "x", "'x'"),
         ("--validation-fraction", "1", "1"),

@@ -214,7 +214,8 @@ def test_diverging_learnrate_scores_error_score_like_gridsearchcv():
     with nonfinite, pytest.warns(FitFailedWarning) as record:
         grid = grid_search(learnrates, epochs, cv=splits, loss="log_loss").fit(X, y)
     # the same number of failed (candidate, split) fits as GridSearchCV's
-    failed = re.search(r"\d+ fits failed out of a total of 24", str(record[0].message))
+    (message,) = [str(w.message) for w in record if w.category is FitFailedWarning]
+    failed = re.search(r"\d+ fits failed out of a total of 24", message)
     with nonfinite, pytest.warns(FitFailedWarning, match=failed.group()):
         model = SigmoidNeuronRegressorCV(
             learnrates, epochs, cv=splits, loss="log_loss", random_state=0

@@ -79,7 +79,9 @@ def reaches(name):
 
 
 ESTIMATORS = {f"{NAME}._sigmoid_neuron", f"{NAME}._cv", NAME}
-ABOVE_THE_SOURCES = ESTIMATORS | {f"{NAME}._descent", f"{NAME}._lbfgs"}
+ABOVE_THE_SOURCES = ESTIMATORS | {
+    f"{NAME}.{name}" for name in ("_descent", "_lbfgs", "_newton", "_coordinates")
+}
 
 
 @pytest.mark.parametrize("source", ["_source", "_dask"])

@@ -54,7 +54,8 @@ def fit_command(args):
         pipe.fit(X, y)
     seconds = time.perf_counter() - start
     training_r2 = pipe.score(X, y)
-    steps = "iterations of L-BFGS" if model.solver == "lbfgs" else "epochs"
+    solver = {"lbfgs": "L-BFGS", "newton": "Newton's method"}.get(model.solver)
+    steps = f"iterations of {solver}" if solver else "epochs"
     print(
         f"Trained {model.n_iter_} {steps} in {seconds:.2f} s: final loss "
         f"{model.loss_curve_[-1]:.6g}, training R2 {training_r2:.4f}"
@@ -201,7 +202,9 @@ def _plot_loss(pipe, args):
     display = LossCurveDisplay.from_estimator(pipe, ax=figure.subplots())
     if min(model.loss_curve_) > 0:
         display.ax_.set_yscale("log")
-    step = "L-BFGS" if model.learnrate_ is None else f"learnrate={model.learnrate_:.4g}"
+    step = f"solver={model.solver}"
+    if model.learnrate_ is not None:
+        step = f"learnrate={model.learnrate_:.4g}"
     display.ax_.set(
         ylabel=f"Training loss ({model.loss}, target scaled to [0, 1])",
         title=f"{os.path.basename(args.data)}: target {args.target!r}, {step}",

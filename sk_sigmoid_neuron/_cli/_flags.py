@@ -49,8 +49,9 @@ FLAGS = {
     "solver": (
         str,
         None,
-        "gd: the delta rule, one step per epoch; lbfgs: scipy's L-BFGS-B on the "
-        "same objective, to the optimum in far fewer passes",
+        "gd: the delta rule, one step per epoch; lbfgs (scipy's L-BFGS-B) and "
+        "newton (Newton's method): the optimum of the same objective, in far "
+        "fewer passes",
     ),
     "loss": (
         str,
@@ -62,13 +63,13 @@ FLAGS = {
         _value,
         "RATE|auto",
         "the step size, a number > 0, or auto: a step computed from the data that "
-        "cannot diverge (unused by --solver lbfgs)",
+        "cannot diverge (unused by --solver lbfgs and newton)",
     ),
     "epochs": (
         _value,
         "N",
         "full-batch steps (the most: --tol and --early-stopping may stop sooner; "
-        "with --solver lbfgs, the most iterations)",
+        "with --solver lbfgs or newton, the most iterations)",
     ),
     "alpha": (_value, "ALPHA", "the L2 penalty alpha/2 ||w||^2 on the weights"),
     "tol": (

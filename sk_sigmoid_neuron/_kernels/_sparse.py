@@ -52,19 +52,19 @@ class SparseKernel(Kernel):
 
     def _epoch_sums(self):
         W, b = self._coef[:, :-1], self._coef[:, -1]
+        one = self.n_neurons == 1  # scipy's vector products beat its multivector ones
+        H = np.asarray(self.X @ W[0] if one else self.X @ W.T, dtype=self.dtype)
         if self._nb is not None:  # one neuron, compiled
-            H = np.asarray(self.X @ W[0], dtype=self.dtype).ravel()
             D = self._d
             gb, lsum = self._nb.sparse_errors(
                 H, b[0], self._code, self._data, D, self._q
             )
-            G = np.asarray(self._XT @ D).reshape(1, -1)
-            return (
-                G.astype(self.dtype, copy=False),
-                np.atleast_1d(gb),
-                np.atleast_1d(lsum),
+            G = self._XT @ D
+        else:
+            D, L = terms(
+                np, H[:, None] if one else H, self.T, self.s, self._zero, b, self.loss
             )
-        H = np.asarray(self.X @ W.T)
-        D, L = terms(np, H, self.T, self.s, self._zero, b, self.loss)
-        G = np.asarray(self._XT @ D).T
-        return G.astype(self.dtype, copy=False), D.sum(axis=0), L.sum(axis=0)
+            G = self._XT @ D[:, 0] if one else (self._XT @ D).T
+            gb, lsum = D.sum(axis=0), L.sum(axis=0)
+        G = np.asarray(G, dtype=self.dtype).reshape(self.n_neurons, -1)
+        return G, np.atleast_1d(gb), np.atleast_1d(lsum)
