@@ -7,20 +7,27 @@ the client, which adds them in chunk order (so a fit does not depend on where
 the chunks live) and applies the step to weights that stay small numpy
 arrays. Every other pass (the target range, the split, the auto step's parts,
 the validation loss, the diagnostics' sample, the sandwich) is the source
-base's own, mapped over the chunks: this module holds the chunks and checks
-their values, and imports no estimator module and nothing from the descent.
+base's own, mapped over the chunks: this module holds or streams the chunks
+and checks their values, and imports no estimator module and nothing from
+the descent.
 
-The data are read once: X, y and the weights are converted and checked chunk
-by chunk (with the in-memory checks and messages, plus where the bad value
-is), and the chunks stay in the workers' memory for the whole fit. With a
-``distributed`` client active, each pass is one task per worker thread (over
-the chunks that worker holds) and one gather; without one, each pass is one
-small graph for dask's default scheduler.
+Every pass is one task per chunk (one small graph for dask's local
+schedulers, or for the ``distributed`` client). The chunks are either *held*
+(converted once and kept in memory, as parts) or *streamed*: each pass then
+computes the chunks again from their source and replays on each the
+transforms made so far (the weights' scaling, the targets, the split, a CV
+fold), so that memory holds a few chunks per thread and the cluster's memory
+limits and spilling apply. :func:`hold_chunks` is the rule; the values are
+checked on the first pass only, with the in-memory messages plus where the
+bad value is.
 """
 
 import copy
 import math
+import os
 import sys
+import threading
+from collections import Counter
 
 import numpy as np
 from sklearn.utils.validation import (
@@ -32,7 +39,17 @@ from sklearn.utils.validation import (
 
 from . import _inference
 from ._predict import predict_mean
-from ._source import Source
+from ._source import (
+    Source,
+    _part_apply,
+    _part_count_present,
+    _part_extremes,
+    _part_get,
+    _part_held_out,
+    _part_split_sums,
+    _part_weight_sums,
+)
+from ._stepsize import _weight_sum
 from ._validation import (
     check_dtype,
     raise_value_error,
@@ -43,14 +60,31 @@ from ._validation import (
 # Bytes of X per block of rows within a chunk: small enough to stay in cache
 # from the product X w to the product δᵀ X.
 BLOCK_BYTES = 1 << 20
+# The dask configuration key that chooses between holding and streaming the
+# chunks: "auto" (the rule of hold_chunks), "hold" or "stream".
+CONFIG_KEY = "sk-sigmoid-neuron.chunks"
+# "auto" holds the chunks when they take at most this share of the memory
+# available; the rest is left to the work and to other data.
+HOLD_FRACTION = 0.5
+# Chunks that a thread may have in memory at once while streaming (its input,
+# the one loading next, their conversions).
+STREAM_CHUNKS = 4
+# The passes that read y and the weights only: streamed, they load no X.
+_WITHOUT_X = (
+    _part_count_present,
+    _part_extremes,
+    _part_get,
+    _part_split_sums,
+    _part_weight_sums,
+)
 
 
 class DaskSource(Source):
-    """The records of a fit as dask chunks, kept where they live (one part
-    each).
+    """The records of a fit as dask chunks, one part each, held where they
+    live or streamed from their source at every pass (:func:`hold_chunks`).
 
     Shapes, dtypes, ``n_features_in_`` and ``feature_names_in_`` are checked
-    from the metadata; the values chunk by chunk, once.
+    from the metadata; the values chunk by chunk, on the first pass.
     """
 
     namespace = None
@@ -74,9 +108,7 @@ class DaskSource(Source):
                 largest = max(st["smax"] for st in stats)
                 self.weight_exponent = weight_exponent(largest)
             # weights scaled as in memory, zeros kept (the sums skip them)
-            self.chunks.transform(
-                _chunk_scale, exponent=self.weight_exponent, balance=True
-            )
+            self.chunks.transform(_chunk_scale, exponent=self.weight_exponent)
         except BaseException:
             self.chunks.close()
             raise
@@ -270,13 +302,148 @@ def _known_rows(arr):
     return arr
 
 
-# -- the chunks of a fit, where they live --------------------------------------
-class _Chunks:
-    """One part per chunk of rows, a dict kept where it lives.
+# -- the chunks of a fit: held or streamed ------------------------------------
+def hold_chunks(Xd, held_bytes, client):
+    """Whether a fit holds the chunks in memory (or streams them), and the
+    memory it judged by: ``(hold, available, per_thread)`` in bytes.
 
-    :meth:`map` runs a function on every part and returns the results in
-    chunk order; :meth:`transform` replaces every part by a function of it,
-    where it lives.
+    The key ``"sk-sigmoid-neuron.chunks"`` of ``dask.config`` decides:
+    ``"hold"``, ``"stream"`` or ``"auto"`` (the default). "auto" streams an X
+    whose chunks are all in memory already (``X.persist()``: used as they
+    are), and otherwise holds the chunks when ``held_bytes`` (X in its
+    training dtype, the targets and the weights) is at most
+    ``HOLD_FRACTION`` of the memory available: the workers' memory limits
+    less what they use, or this machine's available memory with dask's
+    local schedulers. Raises a MemoryError, before any chunk is read, when
+    "hold" cannot hold, or when the chunks are too large to stream.
+    """
+    import dask
+
+    mode = dask.config.get(CONFIG_KEY, "auto")
+    if mode not in ("auto", "hold", "stream"):
+        raise ValueError(
+            f"dask.config's {CONFIG_KEY!r} is {mode!r}; use 'auto', 'hold' or 'stream'."
+        )
+    available, per_thread = available_memory(client)
+    where = "on the cluster's workers" if client is not None else "on this machine"
+    size = f"X ({_gib(Xd.nbytes)} as {Xd.dtype})"
+    if mode == "hold" and held_bytes > available:
+        raise MemoryError(
+            f"{size} does not fit in the memory available {where} "
+            f"({_gib(available)}), and dask.config's {CONFIG_KEY!r} is 'hold'. "
+            f"Set it to 'auto' or 'stream' (dask.config.set({{{CONFIG_KEY!r}: "
+            "'stream'})) to read the chunks from their source at each pass."
+        )
+    if mode == "hold" or (mode == "auto" and _persisted(Xd)):
+        return mode == "hold", available, per_thread
+    if mode == "auto" and held_bytes <= HOLD_FRACTION * available:
+        return True, available, per_thread
+    chunk = max(Xd.chunks[0]) * Xd.nbytes // max(Xd.shape[0], 1)
+    if STREAM_CHUNKS * chunk > per_thread:
+        raise MemoryError(
+            f"{size} is streamed from its source, {STREAM_CHUNKS} chunks at a "
+            f"time per thread, but its largest chunk of rows is {_gib(chunk)} "
+            f"and each thread has {_gib(per_thread)} of the memory available "
+            f"{where} ({_gib(available)}). Read X from its source in smaller "
+            "chunks of rows (fewer rows per file, or per block of "
+            "dask.array.from_delayed): rechunking X after reading it still "
+            "reads each source chunk whole at every pass."
+        )
+    return False, available, per_thread
+
+
+def available_memory(client=None):
+    """``(bytes, bytes per thread)`` of memory available: the sum over the
+    workers of their memory limit less what they use (a worker without a
+    limit: its share of its machine's available memory), or this machine's
+    available memory and dask's threads."""
+    if client is None:
+        import dask
+
+        available = _machine_available()
+        threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
+        return available, available / threads
+    workers = client.scheduler_info()["workers"]
+    unlimited = [a for a, w in workers.items() if not w["memory_limit"]]
+    machines = client.run(_machine_available, workers=unlimited) if unlimited else {}
+    sharing = Counter(workers[a]["host"] for a in unlimited)
+    rooms = []
+    for address, w in workers.items():
+        if w["memory_limit"]:
+            room = w["memory_limit"] - w["metrics"]["memory"]
+        else:
+            room = machines[address] / sharing[w["host"]]
+        rooms.append((max(room, 0), max(w["nthreads"], 1)))
+    return sum(r for r, _ in rooms), min((r / t for r, t in rooms), default=0)
+
+
+def _machine_available():
+    """This machine's available memory (psutil's), or its free memory where
+    psutil is not installed (an underestimate: without the page cache), or
+    0 where neither is known."""
+    try:
+        import psutil
+    except ImportError:
+        try:
+            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, ValueError, OSError):
+            return 0
+    return psutil.virtual_memory().available
+
+
+def _persisted(arr):
+    """Whether every chunk of ``arr`` is in memory already (computed values,
+    or futures on a cluster, in its graph; through aliases such as
+    ``from_delayed``'s)."""
+    from dask.core import flatten, istask
+
+    graph = dict(arr.__dask_graph__())
+
+    def computed(key):
+        for _ in range(len(graph)):
+            value = graph[key]
+            if istask(value):
+                return False
+            try:
+                if value not in graph:  # a value, not another key
+                    return True
+            except TypeError:  # unhashable: a value
+                return True
+            key = value
+        return False
+
+    return all(computed(key) for key in flatten(arr.__dask_keys__()))
+
+
+def _gib(nbytes):
+    return f"{nbytes / 2**30:.1f} GiB"
+
+
+class _Room:
+    """Whether this machine keeps room for the chunks yet to be held, asked as
+    each chunk is held by dask's local schedulers: when the memory available
+    runs short of them (the rule misjudged, or other programs took memory),
+    the fit streams instead."""
+
+    def __init__(self, rest, margin):
+        self.rest, self.margin, self.full = rest, margin, False
+        self._lock = threading.Lock()  # the threaded scheduler's tasks take at once
+
+    def take(self, nbytes):
+        with self._lock:
+            self.rest -= nbytes
+            self.full = self.full or _machine_available() < self.rest + self.margin
+            return not self.full
+
+
+class _Chunks:
+    """One part per chunk of rows, a dict, held where it lives or made again
+    from the chunk's source at every pass.
+
+    :meth:`map` runs a function on every part, one task per chunk, and
+    returns the results in chunk order; :meth:`transform` replaces every part
+    by a function of it: held parts are replaced where they live, streamed
+    ones record the function, which every later pass applies to the chunk.
     """
 
     def __init__(self, Xd, Yd, sd):
@@ -286,134 +453,106 @@ class _Chunks:
         xs = Xd.to_delayed().ravel()
         ys = Yd.to_delayed().ravel()
         ss = sd.to_delayed().ravel() if sd is not None else [None] * len(xs)
-        raw = [
-            delayed(_chunk_raw, pure=False)(x, y, s)
-            for x, y, s in zip(xs, ys, ss, strict=True)
-        ]
-        self._groups = None
-        self.parts = self._persist(raw)
+        self.sources = list(zip(xs, ys, ss, strict=True))
+        # what a pass that reads no X gets instead: the chunk's shape
+        self.shapes = [((rows, Xd.shape[1]), Xd.dtype) for rows in Xd.chunks[0]]
+        self.steps, self._state, self.parts = [], None, None
+        k, size = Yd.shape[1], Xd.dtype.itemsize
+        held = Xd.nbytes + Xd.shape[0] * (8 * k + size * (k + 2))
+        hold, _, _ = hold_chunks(Xd, held, self.client)
+        if not hold:
+            return
+        margin = STREAM_CHUNKS * max(Xd.chunks[0]) * held // max(Xd.shape[0], 1)
+        room = None if self.client is not None else _Room(held, margin)
+        parts = self._run(
+            [delayed(_chunk_raw)(x, y, s, room) for x, y, s in self.sources],
+            keep=True,
+        )
+        if room is None or not any(p is None for p in parts):
+            self.parts = parts
+        else:
+            import dask
+
+            del parts
+            if dask.config.get(CONFIG_KEY, "auto") == "hold":
+                raise MemoryError(
+                    f"X ({_gib(Xd.nbytes)} as {Xd.dtype}) does not fit in the "
+                    f"memory available on this machine ({_gib(_machine_available())}"
+                    f" now), and dask.config's {CONFIG_KEY!r} is 'hold'. Set it "
+                    "to 'auto' or 'stream' to read the chunks from their source "
+                    "at each pass."
+                )
 
     def close(self):
-        self.parts = self._groups = None  # releases the chunks on the cluster
+        self.parts = self._state = self.sources = None  # releases the chunks
 
-    def _persist(self, tasks):
+    def _run(self, tasks, keep=False):
+        """The results of ``tasks`` (futures on the cluster with ``keep``)."""
         if self.client is None:
             import dask
 
-            return list(dask.persist(*tasks))
+            return list(dask.compute(*tasks))
         futures = self.client.compute(tasks)
-        self._place(futures)
-        return futures
-
-    def _place(self, futures):
-        """Wait for ``futures``; group them by worker thread for :meth:`map`."""
+        if not keep:
+            return self.client.gather(futures)
         from distributed import wait
 
         wait(futures)
-        who = self.client.who_has(futures)
-        self._holders = [(who.get(f.key) or [None])[0] for f in futures]
-        nthreads = self.client.nthreads()
-        by_worker = {}
-        for i, worker in enumerate(self._holders):
-            by_worker.setdefault(worker, []).append(i)
-        groups = []
-        for worker, idx in sorted(by_worker.items(), key=lambda kv: kv[1][0]):
-            n_groups = max(1, min(len(idx), nthreads.get(worker, 1)))
-            for part in np.array_split(np.asarray(idx), n_groups):
-                groups.append((worker, part.tolist()))
-        self._groups = groups
+        return futures
 
-    def _balanced(self):
-        """A worker per chunk: where it is, unless that worker holds more than
-        its share (by threads) of the chunks; then the least loaded one."""
-        nthreads = self.client.nthreads()
-        workers = sorted(nthreads)
-        total, n = sum(nthreads.values()), len(self._holders)
-        quota = {w: math.ceil(n * nthreads[w] / total) for w in workers}
-        load = dict.fromkeys(workers, 0)
-        out = [None] * n
-        for i, worker in enumerate(self._holders):
-            if worker in load and load[worker] < quota[worker]:
-                out[i] = worker
-                load[worker] += 1
-        for i in range(n):
-            if out[i] is None:
-                worker = min(workers, key=lambda w: load[w] / nthreads[w])
-                out[i] = worker
-                load[worker] += 1
-        return out
+    def _tasks(self, func, kwargs, per_chunk):
+        from dask import delayed
 
-    def transform(self, func, *, balance=False, per_chunk=(), **kwargs):
-        """Replace each part by ``func(part, **kwargs)``; the arguments named
-        in ``per_chunk`` are lists with one value per chunk. ``balance``
-        moves chunks (once, at most one move each) so that every epoch is
-        balanced over the workers' threads."""
-
-        def args(i):
-            return _chunk_args(kwargs, per_chunk, i)
-
-        if self.client is None:
-            from dask import delayed
-
-            tasks = [
-                delayed(func, pure=False)(p, **args(i))
-                for i, p in enumerate(self.parts)
+        if self.parts is not None:
+            return [
+                delayed(func)(part, **_chunk_args(kwargs, per_chunk, i))
+                for i, part in enumerate(self.parts)
             ]
-            self.parts = self._persist(tasks)
-            return
-        if balance:
-            places = self._balanced()
-        else:
-            places = self._holders
-        self.parts = [
-            self.client.submit(
+        if self._state is None:  # the transforms so far, per chunk (once)
+            self._state = [
+                [(f, _chunk_args(kw, names, i)) for f, kw, names in self.steps]
+                for i in range(len(self.sources))
+            ]
+        reads_x = _reads_x(func, kwargs)
+        return [
+            delayed(_streamed)(
                 func,
-                part,
-                **args(i),
-                pure=False,
-                **_where(worker),
+                _chunk_args(kwargs, per_chunk, i),
+                self._state[i],
+                x if reads_x else self.shapes[i],
+                y,
+                s,
             )
-            for i, (part, worker) in enumerate(zip(self.parts, places, strict=True))
+            for i, (x, y, s) in enumerate(self.sources)
         ]
-        self._place(self.parts)
+
+    def transform(self, func, *, per_chunk=(), **kwargs):
+        """Replace each part by ``func(part, **kwargs)``; the arguments named
+        in ``per_chunk`` are lists with one value per chunk."""
+        if self.parts is None:
+            self.steps = [*self.steps, (func, kwargs, per_chunk)]
+            self._state = None
+        else:
+            self.parts = self._run(self._tasks(func, kwargs, per_chunk), keep=True)
 
     def map(self, func, *, per_chunk=(), **kwargs):
-        """``[func(part, **kwargs) for part in parts]``, run where the parts
-        live; the arguments named in ``per_chunk`` have one value per chunk."""
-        args = [_chunk_args(kwargs, per_chunk, i) for i in range(len(self.parts))]
-        if self.client is None:
-            import dask
-            from dask import delayed
-
-            tasks = [
-                delayed(func, pure=False)(p, **a)
-                for p, a in zip(self.parts, args, strict=True)
-            ]
-            return list(dask.compute(*tasks))
-        futures = [
-            self.client.submit(
-                _run_group,
-                func,
-                [args[i] for i in idx],
-                *[self.parts[i] for i in idx],
-                pure=False,
-                **_where(worker),
-            )
-            for worker, idx in self._groups
-        ]
-        out = [None] * len(self.parts)
-        for (_, idx), results in zip(
-            self._groups, self.client.gather(futures), strict=True
-        ):
-            for i, result in zip(idx, results, strict=True):
-                out[i] = result
-        return out
+        """``[func(part, **kwargs) for part in parts]``, one task per chunk;
+        the arguments named in ``per_chunk`` have one value per chunk."""
+        return self._run(self._tasks(func, kwargs, per_chunk))
 
 
 def _chunk_args(kwargs, per_chunk, i):
     return {
         key: value[i] if key in per_chunk else value for key, value in kwargs.items()
     }
+
+
+def _reads_x(func, kwargs):
+    if func is _part_apply:
+        return kwargs["train_func"] is not _weight_sum
+    if func is _part_held_out:
+        return kwargs["with_X"]
+    return func not in _WITHOUT_X
 
 
 def _active_client():
@@ -427,23 +566,27 @@ def _active_client():
     return client if isinstance(client, Client) else None
 
 
-def _where(worker):
-    """Where a task runs: by the chunk's worker when it is known (a chunk
-    whose computation failed has none; its error is raised when gathered)."""
-    return {} if worker is None else {"workers": [worker], "allow_other_workers": True}
-
-
-def _run_group(func, args, *parts):
-    return [func(part, **a) for part, a in zip(parts, args, strict=True)]
-
-
 # -- what runs on the chunks ---------------------------------------------------
-def _chunk_raw(X, Y, s):
-    return {
-        "X": np.ascontiguousarray(X),
-        "Y": np.asarray(Y, dtype=np.float64),
-        "s": None if s is None else np.asarray(s, dtype=np.float64),
-    }
+def _chunk_raw(X, Y, s, room=None):
+    """The chunk as a part (None when ``room`` has none left to hold it)."""
+    if isinstance(X, tuple):  # a pass that reads no X: zeros of its shape
+        X = np.broadcast_to(np.zeros((), X[1]), X[0])
+    else:
+        X = np.ascontiguousarray(X)
+    Y = np.asarray(Y, dtype=np.float64)
+    s = None if s is None else np.asarray(s, dtype=np.float64)
+    nbytes = X.nbytes + Y.nbytes + (0 if s is None else s.nbytes)
+    if room is not None and not room.take(nbytes):
+        return None
+    return {"X": X, "Y": Y, "s": s}
+
+
+def _streamed(func, args, steps, X, Y, s):
+    """``func`` on a streamed chunk, after the transforms made so far."""
+    part = _chunk_raw(X, Y, s)
+    for step, step_args in steps:
+        part = step(part, **step_args)
+    return func(part, **args)
 
 
 def _first_bad(a):

@@ -45,6 +45,15 @@ def scheduler(request, client):
             yield None
 
 
+@pytest.fixture(params=["hold", "stream"])
+def chunks(request):
+    """A dask fit's chunks held in memory, or streamed from their source at
+    every pass (issue 24)."""
+    dask = pytest.importorskip("dask")
+    with dask.config.set({"sk-sigmoid-neuron.chunks": request.param}):
+        yield request.param
+
+
 def device_skip_reason(namespace, device_name):
     """Why arrays of ``namespace`` cannot live on ``device_name`` here, or None.
 

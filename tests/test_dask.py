@@ -60,7 +60,10 @@ def assert_same_fit(got, want, tol=TOL):
     assert_allclose(got.intercept_, want.intercept_, **tol)
     assert_allclose(got.loss_curve_, want.loss_curve_, **tol)
     assert_array_equal(got.target_range_, want.target_range_)
-    assert got.learnrate_ == pytest.approx(want.learnrate_, rel=1e-12)
+    if want.learnrate_ is None:  # a solver other than gd
+        assert got.learnrate_ is None
+    else:
+        assert got.learnrate_ == pytest.approx(want.learnrate_, rel=1e-12)
     for name in ("validation_loss_curve_", "coef_path_", "intercept_path_"):
         if getattr(want, name) is None:
             assert getattr(got, name) is None
@@ -106,6 +109,11 @@ CASES = {
         {"compute_inference": True, "learnrate": "auto"},
         {"weights": True},
     ),
+    "lbfgs, weights, compute_inference": (
+        {"solver": "lbfgs", "epochs": 100, "compute_inference": True},
+        {"weights": True},
+    ),
+    "newton, log loss": ({"solver": "newton", "loss": "log_loss"}, {"n_outputs": 2}),
 }
 
 
@@ -120,7 +128,7 @@ def fit_recording(model, *args, **kwargs):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_fit_on_dask_equals_fit_in_memory(case, client):
+def test_fit_on_dask_equals_fit_in_memory(case, client, chunks):
     params, data = CASES[case]
     X, y = make_data(n_outputs=data.get("n_outputs"))
     sw = None
@@ -143,7 +151,7 @@ def test_fit_on_dask_equals_fit_in_memory(case, client):
         assert got.n_iter_ < params["epochs"]  # the stopping rule did stop
 
 
-def test_fit_on_dask_follows_the_rule_written_out(scheduler):
+def test_fit_on_dask_follows_the_rule_written_out(scheduler, chunks):
     # the batch rule of SPEC.md, per record, with weights and a given start
     X, y = make_data(n=120, d=3)
     t = (y - y.min()) / (y.max() - y.min())
@@ -313,7 +321,9 @@ def _with(a, index, value):
         ),
     ],
 )
-def test_bad_input_on_dask_is_a_clear_error_and_changes_nothing(make, match, client):
+def test_bad_input_on_dask_is_a_clear_error_and_changes_nothing(
+    make, match, client, chunks
+):
     X, y = make_data()
     s = np.ones(len(X))
     model = SigmoidNeuronRegressor(epochs=5, random_state=0).fit(X, y)
@@ -455,7 +465,7 @@ def test_auto_learnrate_with_many_features_as_in_memory(n_samples):
     assert_allclose(got.coef_, want.coef_, **TOL)
 
 
-def test_verbose_output_as_in_memory(client, capsys):
+def test_verbose_output_as_in_memory(client, capsys, chunks):
     X, y = make_data()
     params = {"epochs": 30, "verbose": 2, "early_stopping": True, "random_state": 0}
     params.update(tol=1e-3, n_iter_no_change=3, learnrate=3.0)
@@ -468,7 +478,9 @@ def test_verbose_output_as_in_memory(client, capsys):
 
 
 @pytest.mark.parametrize("early_stopping", [False, True])
-def test_a_record_of_weight_zero_is_absent_on_dask_too(early_stopping, scheduler):
+def test_a_record_of_weight_zero_is_absent_on_dask_too(
+    early_stopping, scheduler, chunks
+):
     # x w overflows for the huge record; with weight 0 it must not reach the
     # sums, and early stopping splits the records present, as in memory
     X, y = make_data(n=400)
@@ -498,3 +510,194 @@ def test_weights_beyond_float32_count_by_their_ratios_on_dask(weight, scheduler)
     )
     assert got.coef_.dtype == np.float32
     assert_same_fit(got, want, tol={"rtol": 1e-5})
+
+
+# -- issue 24: chunks held in memory or streamed from their source --------------
+CONFIG_KEY = "sk-sigmoid-neuron.chunks"
+
+
+def loaded(X, y, rows, reads):
+    """X and y as dask arrays whose chunks are computed by a loader that
+    counts its calls in ``reads`` (one entry per chunk read)."""
+    starts = np.concatenate([[0], np.cumsum(rows)])
+
+    def load(a, i):
+        reads.append(i)
+        return a[starts[i] : starts[i + 1]].copy()
+
+    def blocks(a):
+        return da.concatenate(
+            [
+                da.from_delayed(
+                    dask.delayed(load, pure=False)(a, i),
+                    (rows[i],) + a.shape[1:],
+                    dtype=a.dtype,
+                )
+                for i in range(len(rows))
+            ]
+        )
+
+    # y is read with X: a pass that reads y reads the chunk's X too
+    return blocks(X), blocks(y)
+
+
+def counted_fit(params, mode, rows=(90, 130, 60, 120)):
+    X, y = make_data()
+    reads = []
+    Xd, yd = loaded(X, y, rows, reads)
+    with dask.config.set({CONFIG_KEY: mode, "scheduler": "threads"}):
+        model = SigmoidNeuronRegressor(random_state=0, **params).fit(Xd, yd)
+    return model, reads
+
+
+def test_streaming_reads_each_chunk_once_per_epoch():
+    want = SigmoidNeuronRegressor(learnrate=0.5, epochs=3, random_state=0)
+    want.fit(*make_data())
+    held, held_reads = counted_fit({"learnrate": 0.5, "epochs": 3}, "hold")
+    assert sorted(held_reads) == [0, 0, 1, 1, 2, 2, 3, 3]  # X and y once each
+    passes = {}
+    for epochs in (3, 7):
+        model, reads = counted_fit({"learnrate": 0.5, "epochs": epochs}, "stream")
+        per_chunk = {reads.count(i) for i in range(4)}
+        assert len(per_chunk) == 1  # every pass reads every chunk
+        passes[epochs] = per_chunk.pop() // 2
+        if epochs == 3:
+            assert_same_fit(model, want)
+            assert_same_fit(model, held)
+    assert passes[7] - passes[3] == 4  # one read of X per epoch
+    assert passes[3] <= 3 + 3  # and a few passes besides the epochs
+
+
+def test_values_are_checked_on_the_first_pass_only(monkeypatch):
+    from sk_sigmoid_neuron import _dask
+
+    checked = []
+    check = _dask._chunk_stats
+    monkeypatch.setattr(
+        _dask,
+        "_chunk_stats",
+        lambda part: checked.append(len(part["X"])) or check(part),
+    )
+    counted_fit({"learnrate": 0.5, "epochs": 5}, "stream")
+    assert sorted(checked) == [60, 90, 120, 130]
+
+
+def _memory(monkeypatch, available, per_thread=None):
+    from sk_sigmoid_neuron import _dask
+
+    monkeypatch.setattr(
+        _dask,
+        "available_memory",
+        lambda client=None: (
+            available,
+            available if per_thread is None else per_thread,
+        ),
+    )
+
+
+def test_auto_holds_what_fits_and_streams_what_does_not(monkeypatch):
+    X, y = make_data()
+    held_bytes = X.nbytes + 3 * len(y) * 8  # X, the targets and the weights
+    params = {"learnrate": 0.5, "epochs": 3}
+    _memory(monkeypatch, 4 * held_bytes)
+    model, reads = counted_fit(params, "auto")
+    assert len(reads) == 8  # held: X and y read once
+    _memory(monkeypatch, 1.5 * held_bytes)  # more than half of it: streamed
+    streamed, reads = counted_fit(params, "auto")
+    assert len(reads) > 8
+    assert_same_fit(streamed, model)
+
+
+def test_a_persisted_x_is_used_as_it_is():
+    X, y = make_data()
+    reads = []
+    Xd, yd = loaded(X, y, (90, 130, 60, 120), reads)
+    with dask.config.set(scheduler="threads"):
+        Xd, yd = dask.persist(Xd, yd)
+        assert len(reads) == 8
+        got = SigmoidNeuronRegressor(epochs=5, random_state=0).fit(Xd, yd)
+    assert len(reads) == 8  # no chunk read again, and none copied in
+    assert_same_fit(got, SigmoidNeuronRegressor(epochs=5, random_state=0).fit(X, y))
+
+
+def test_holding_that_runs_out_of_room_streams_instead(monkeypatch):
+    from sk_sigmoid_neuron import _dask
+
+    # the rule judges that X fits, then memory runs short as chunks arrive
+    answers = iter([1 << 40, 1 << 40])
+    monkeypatch.setattr(_dask, "_machine_available", lambda: next(answers, 0))
+    model, reads = counted_fit({"learnrate": 0.5, "epochs": 3}, "auto")
+    assert len(reads) > 8
+    want = SigmoidNeuronRegressor(learnrate=0.5, epochs=3, random_state=0)
+    assert_same_fit(model, want.fit(*make_data()))
+
+
+def test_memory_errors_name_the_size_the_memory_and_the_fix(monkeypatch):
+    X, y = make_data()
+    model = SigmoidNeuronRegressor(epochs=5, random_state=0).fit(X, y)
+    before = dict(model.__dict__)
+    reads = []
+    Xd, yd = loaded(X, y, (90, 130, 60, 120), reads)
+    _memory(monkeypatch, X.nbytes // 2)
+    with dask.config.set({CONFIG_KEY: "hold", "scheduler": "threads"}):
+        with pytest.raises(
+            MemoryError, match=r"X \(0\.0 GiB as float64\) does not fit.*'stream'"
+        ):
+            model.fit(Xd, yd)
+    # 4 chunks of rows per thread must fit to stream
+    _memory(monkeypatch, 1 << 30, per_thread=3 * 130 * X[0].nbytes)
+    with dask.config.set({CONFIG_KEY: "stream", "scheduler": "threads"}):
+        with pytest.raises(MemoryError, match=r"largest chunk.*smaller chunks of rows"):
+            model.fit(Xd, yd)
+    with dask.config.set({CONFIG_KEY: "always"}):
+        with pytest.raises(ValueError, match="use 'auto', 'hold' or 'stream'"):
+            model.fit(Xd, yd)
+    assert reads == []  # raised before any chunk was read
+    assert_unchanged(model, before)
+
+
+def _block(i, rows, n_features):
+    rng = np.random.default_rng(100 + i)
+    X = rng.standard_normal((rows, n_features))
+    y = np.tanh(X[:, :5].sum(axis=1)) + 0.1 * rng.standard_normal(rows)
+    return np.column_stack([X, y])
+
+
+def test_a_cluster_whose_memory_cannot_hold_x_streams_it(tmp_path):
+    # X larger than half the workers' memory limit less their use: streamed,
+    # one task per chunk, with the result of the fit in memory
+    distributed = pytest.importorskip("distributed")
+    from sk_sigmoid_neuron import _dask
+
+    with (
+        distributed.LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            local_directory=str(tmp_path),
+            memory_limit="400MiB",
+            silence_logs=50,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        available, _ = _dask.available_memory(client)
+        assert 0 < available < 400 * 2**20
+        d, n_chunks = 40, 16
+        rows = int(0.7 * available / (8 * (d + 4))) // n_chunks
+        blocks = [
+            da.from_delayed(
+                dask.delayed(_block)(i, rows, d), (rows, d + 1), dtype=np.float64
+            )
+            for i in range(n_chunks)
+        ]
+        data = da.concatenate(blocks)
+        params = {"learnrate": 0.5, "epochs": 3, "random_state": 0}
+        with get_task_stream(client) as stream:
+            got = SigmoidNeuronRegressor(**params).fit(data[:, :d], data[:, d])
+        tasks = [t["key"] for t in stream.data]
+        # every pass is one task per chunk, read from the source
+        assert sum(str(k).startswith("_streamed") for k in tasks) >= 4 * n_chunks
+    whole = np.concatenate([_block(i, rows, d) for i in range(n_chunks)])
+    want = SigmoidNeuronRegressor(**params).fit(whole[:, :d], whole[:, d])
+    assert_same_fit(got, want)

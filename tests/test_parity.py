@@ -240,7 +240,7 @@ def option_data(data):
 
 
 @pytest.mark.parametrize("option", list(FIT_OPTIONS))
-def test_fit_on_dask_gives_the_in_memory_model(option, scheduler):
+def test_fit_on_dask_gives_the_in_memory_model(option, scheduler, chunks):
     params, data = FIT_OPTIONS[option]
     X, y, sw, init = option_data(data)
     model = SigmoidNeuronRegressor(**{"epochs": EPOCHS, "random_state": 0, **params})
@@ -433,7 +433,7 @@ FIT_ERRORS = {
 
 
 @pytest.mark.parametrize("case", list(FIT_ERRORS))
-def test_bad_input_to_fit_is_the_same_error_on_dask(case, scheduler):
+def test_bad_input_to_fit_is_the_same_error_on_dask(case, scheduler, chunks):
     params, make = FIT_ERRORS[case]
     X, y = make_data()
     s = np.random.default_rng(1).uniform(0.5, 2.0, len(X))
@@ -587,7 +587,7 @@ def assert_same_epoch_models(got, want):
 
 @requires_callbacks
 @pytest.mark.parametrize("weighted", [False, True])
-def test_callbacks_see_the_same_task_tree_on_dask_in_fit(weighted, scheduler):
+def test_callbacks_see_the_same_task_tree_on_dask_in_fit(weighted, scheduler, chunks):
     X, y = make_data()
     sw = weights("zeros") if weighted else None
     want_rec, got_rec = Recorder(), Recorder()
@@ -629,7 +629,7 @@ def test_callbacks_see_the_same_task_tree_on_dask_in_partial_fit(scheduler):
 
 
 @requires_callbacks
-def test_a_callback_stops_a_dask_fit_after_epoch_5(scheduler):
+def test_a_callback_stops_a_dask_fit_after_epoch_5(scheduler, chunks):
     X, y = make_data()
     # tol=0 with a long patience: only the callback can stop before epoch 50
     model = SigmoidNeuronRegressor(
@@ -673,7 +673,7 @@ def test_lbfgs_with_early_stopping_fails_before_any_pass_over_dask_data():
 
 
 @pytest.mark.parametrize("weighted", [False, True])
-def test_the_cv_search_on_dask_equals_the_search_in_memory(scheduler, weighted):
+def test_the_cv_search_on_dask_equals_the_search_in_memory(scheduler, weighted, chunks):
     from sk_sigmoid_neuron import SigmoidNeuronRegressorCV
 
     X, y = make_data()
