@@ -414,12 +414,12 @@ def test_classification_scoring_with_error_score_raise_raises_sklearns_error():
 def test_r2_of_the_bank_is_one_call_where_it_is_defined(monkeypatch):
     # the fallback to candidate-by-candidate scoring is only for parts where
     # the bank's R2 is undefined: elsewhere no candidate's score is called
-    from sk_sigmoid_neuron import _cv
+    from sk_sigmoid_neuron import _cv_folds
 
     def no_candidate(*args, **kwargs):
         raise AssertionError("a candidate was scored alone")
 
-    monkeypatch.setattr(_cv, "fitted_model", no_candidate)
+    monkeypatch.setattr(_cv_folds, "fitted_model", no_candidate)
     X, y = make_data()
     sw = np.random.default_rng(1).integers(0, 4, size=len(y)).astype(float)
     model = SigmoidNeuronRegressorCV(LEARNRATES, EPOCHS, cv=4, random_state=0)

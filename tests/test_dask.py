@@ -429,7 +429,7 @@ def test_cv_estimator_on_the_cluster_equals_serial(client):
         on_cluster = SigmoidNeuronRegressorCV(**params, cv=cv, n_jobs=-1).fit(X, y)
     _same_cv_results(on_cluster.cv_results_, serial.cv_results_)
     assert_allclose(on_cluster.coef_, serial.coef_, rtol=1e-12)
-    calls = _fit_calls(stream, "_fold_scores")
+    calls = _fit_calls(stream, "fold_scores")
     assert sum(calls.values()) == 3  # one per fold, each on a worker
     assert set(calls) <= set(client.scheduler_info()["workers"])
 

@@ -78,7 +78,8 @@ def reaches(name):
     return seen
 
 
-ESTIMATORS = {f"{NAME}._sigmoid_neuron", f"{NAME}._cv", NAME}
+ESTIMATORS = {f"{NAME}.{name}" for name in ("_sigmoid_neuron", "_cv", "_cv_folds")}
+ESTIMATORS.add(NAME)
 ABOVE_THE_SOURCES = ESTIMATORS | {
     f"{NAME}.{name}" for name in ("_descent", "_lbfgs", "_newton", "_coordinates")
 }
@@ -99,7 +100,7 @@ def test_the_kernels_import_nothing_above_them():
 @pytest.fixture
 def descents(monkeypatch):
     """Records each call of the one descent."""
-    from sk_sigmoid_neuron import _cv, _descent, _sigmoid_neuron
+    from sk_sigmoid_neuron import _cv_folds, _descent, _sigmoid_neuron
 
     calls = []
     descend = _descent.descend
@@ -109,7 +110,7 @@ def descents(monkeypatch):
         return descend(source, *args, **kwargs)
 
     monkeypatch.setattr(_sigmoid_neuron, "descend", spy)
-    monkeypatch.setattr(_cv, "descend", spy)
+    monkeypatch.setattr(_cv_folds, "descend", spy)
     return calls
 
 
