@@ -24,10 +24,7 @@ bad value is.
 
 import copy
 import math
-import os
 import sys
-import threading
-from collections import Counter
 
 import numpy as np
 from sklearn.utils.validation import (
@@ -38,10 +35,17 @@ from sklearn.utils.validation import (
 )
 
 from . import _inference
-from ._predict import predict_mean
-from ._source import (
-    Source,
+from ._dask_memory import (
+    CONFIG_KEY,
+    STREAM_CHUNKS,
+    Room,
+    gib,
+    hold_chunks,
+    machine_available,
+)
+from ._parts import (
     _part_apply,
+    _part_args,
     _part_count_present,
     _part_extremes,
     _part_get,
@@ -49,6 +53,8 @@ from ._source import (
     _part_split_sums,
     _part_weight_sums,
 )
+from ._predict import predict_mean
+from ._source import Source
 from ._stepsize import _weight_sum
 from ._validation import (
     check_dtype,
@@ -60,15 +66,6 @@ from ._validation import (
 # Bytes of X per block of rows within a chunk: small enough to stay in cache
 # from the product X w to the product δᵀ X.
 BLOCK_BYTES = 1 << 20
-# The dask configuration key that chooses between holding and streaming the
-# chunks: "auto" (the rule of hold_chunks), "hold" or "stream".
-CONFIG_KEY = "sk-sigmoid-neuron.chunks"
-# "auto" holds the chunks when they take at most this share of the memory
-# available; the rest is left to the work and to other data.
-HOLD_FRACTION = 0.5
-# Chunks that a thread may have in memory at once while streaming (its input,
-# the one loading next, their conversions).
-STREAM_CHUNKS = 4
 # The passes that read y and the weights only: streamed, they load no X.
 _WITHOUT_X = (
     _part_count_present,
@@ -302,140 +299,7 @@ def _known_rows(arr):
     return arr
 
 
-# -- the chunks of a fit: held or streamed ------------------------------------
-def hold_chunks(Xd, held_bytes, client):
-    """Whether a fit holds the chunks in memory (or streams them), and the
-    memory it judged by: ``(hold, available, per_thread)`` in bytes.
-
-    The key ``"sk-sigmoid-neuron.chunks"`` of ``dask.config`` decides:
-    ``"hold"``, ``"stream"`` or ``"auto"`` (the default). "auto" streams an X
-    whose chunks are all in memory already (``X.persist()``: used as they
-    are), and otherwise holds the chunks when ``held_bytes`` (X in its
-    training dtype, the targets and the weights) is at most
-    ``HOLD_FRACTION`` of the memory available: the workers' memory limits
-    less what they use, or this machine's available memory with dask's
-    local schedulers. Raises a MemoryError, before any chunk is read, when
-    "hold" cannot hold, or when the chunks are too large to stream.
-    """
-    import dask
-
-    mode = dask.config.get(CONFIG_KEY, "auto")
-    if mode not in ("auto", "hold", "stream"):
-        raise ValueError(
-            f"dask.config's {CONFIG_KEY!r} is {mode!r}; use 'auto', 'hold' or 'stream'."
-        )
-    available, per_thread = available_memory(client)
-    where = "on the cluster's workers" if client is not None else "on this machine"
-    size = f"X ({_gib(Xd.nbytes)} as {Xd.dtype})"
-    if mode == "hold" and held_bytes > available:
-        raise MemoryError(
-            f"{size} does not fit in the memory available {where} "
-            f"({_gib(available)}), and dask.config's {CONFIG_KEY!r} is 'hold'. "
-            f"Set it to 'auto' or 'stream' (dask.config.set({{{CONFIG_KEY!r}: "
-            "'stream'})) to read the chunks from their source at each pass."
-        )
-    if mode == "hold" or (mode == "auto" and _persisted(Xd)):
-        return mode == "hold", available, per_thread
-    if mode == "auto" and held_bytes <= HOLD_FRACTION * available:
-        return True, available, per_thread
-    chunk = max(Xd.chunks[0]) * Xd.nbytes // max(Xd.shape[0], 1)
-    if STREAM_CHUNKS * chunk > per_thread:
-        raise MemoryError(
-            f"{size} is streamed from its source, {STREAM_CHUNKS} chunks at a "
-            f"time per thread, but its largest chunk of rows is {_gib(chunk)} "
-            f"and each thread has {_gib(per_thread)} of the memory available "
-            f"{where} ({_gib(available)}). Read X from its source in smaller "
-            "chunks of rows (fewer rows per file, or per block of "
-            "dask.array.from_delayed): rechunking X after reading it still "
-            "reads each source chunk whole at every pass."
-        )
-    return False, available, per_thread
-
-
-def available_memory(client=None):
-    """``(bytes, bytes per thread)`` of memory available: the sum over the
-    workers of their memory limit less what they use (a worker without a
-    limit: its share of its machine's available memory), or this machine's
-    available memory and dask's threads."""
-    if client is None:
-        import dask
-
-        available = _machine_available()
-        threads = dask.config.get("num_workers", None) or os.cpu_count() or 1
-        return available, available / threads
-    workers = client.scheduler_info()["workers"]
-    unlimited = [a for a, w in workers.items() if not w["memory_limit"]]
-    machines = client.run(_machine_available, workers=unlimited) if unlimited else {}
-    sharing = Counter(workers[a]["host"] for a in unlimited)
-    rooms = []
-    for address, w in workers.items():
-        if w["memory_limit"]:
-            room = w["memory_limit"] - w["metrics"]["memory"]
-        else:
-            room = machines[address] / sharing[w["host"]]
-        rooms.append((max(room, 0), max(w["nthreads"], 1)))
-    return sum(r for r, _ in rooms), min((r / t for r, t in rooms), default=0)
-
-
-def _machine_available():
-    """This machine's available memory (psutil's), or its free memory where
-    psutil is not installed (an underestimate: without the page cache), or
-    0 where neither is known."""
-    try:
-        import psutil
-    except ImportError:
-        try:
-            return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        except (AttributeError, ValueError, OSError):
-            return 0
-    return psutil.virtual_memory().available
-
-
-def _persisted(arr):
-    """Whether every chunk of ``arr`` is in memory already (computed values,
-    or futures on a cluster, in its graph; through aliases such as
-    ``from_delayed``'s)."""
-    from dask.core import flatten, istask
-
-    graph = dict(arr.__dask_graph__())
-
-    def computed(key):
-        for _ in range(len(graph)):
-            value = graph[key]
-            if istask(value):
-                return False
-            try:
-                if value not in graph:  # a value, not another key
-                    return True
-            except TypeError:  # unhashable: a value
-                return True
-            key = value
-        return False
-
-    return all(computed(key) for key in flatten(arr.__dask_keys__()))
-
-
-def _gib(nbytes):
-    return f"{nbytes / 2**30:.1f} GiB"
-
-
-class _Room:
-    """Whether this machine keeps room for the chunks yet to be held, asked as
-    each chunk is held by dask's local schedulers: when the memory available
-    runs short of them (the rule misjudged, or other programs took memory),
-    the fit streams instead."""
-
-    def __init__(self, rest, margin):
-        self.rest, self.margin, self.full = rest, margin, False
-        self._lock = threading.Lock()  # the threaded scheduler's tasks take at once
-
-    def take(self, nbytes):
-        with self._lock:
-            self.rest -= nbytes
-            self.full = self.full or _machine_available() < self.rest + self.margin
-            return not self.full
-
-
+# -- the chunks of a fit: held or streamed (the rule: _dask_memory) ----------
 class _Chunks:
     """One part per chunk of rows, a dict, held where it lives or made again
     from the chunk's source at every pass.
@@ -463,7 +327,7 @@ class _Chunks:
         if not hold:
             return
         margin = STREAM_CHUNKS * max(Xd.chunks[0]) * held // max(Xd.shape[0], 1)
-        room = None if self.client is not None else _Room(held, margin)
+        room = None if self.client is not None else Room(held, margin)
         parts = self._run(
             [delayed(_chunk_raw)(x, y, s, room) for x, y, s in self.sources],
             keep=True,
@@ -476,8 +340,8 @@ class _Chunks:
             del parts
             if dask.config.get(CONFIG_KEY, "auto") == "hold":
                 raise MemoryError(
-                    f"X ({_gib(Xd.nbytes)} as {Xd.dtype}) does not fit in the "
-                    f"memory available on this machine ({_gib(_machine_available())}"
+                    f"X ({gib(Xd.nbytes)} as {Xd.dtype}) does not fit in the "
+                    f"memory available on this machine ({gib(machine_available())}"
                     f" now), and dask.config's {CONFIG_KEY!r} is 'hold'. Set it "
                     "to 'auto' or 'stream' to read the chunks from their source "
                     "at each pass."
@@ -505,19 +369,19 @@ class _Chunks:
 
         if self.parts is not None:
             return [
-                delayed(func)(part, **_chunk_args(kwargs, per_chunk, i))
+                delayed(func)(part, **_part_args(kwargs, per_chunk, i))
                 for i, part in enumerate(self.parts)
             ]
         if self._state is None:  # the transforms so far, per chunk (once)
             self._state = [
-                [(f, _chunk_args(kw, names, i)) for f, kw, names in self.steps]
+                [(f, _part_args(kw, names, i)) for f, kw, names in self.steps]
                 for i in range(len(self.sources))
             ]
         reads_x = _reads_x(func, kwargs)
         return [
             delayed(_streamed)(
                 func,
-                _chunk_args(kwargs, per_chunk, i),
+                _part_args(kwargs, per_chunk, i),
                 self._state[i],
                 x if reads_x else self.shapes[i],
                 y,
@@ -539,12 +403,6 @@ class _Chunks:
         """``[func(part, **kwargs) for part in parts]``, one task per chunk;
         the arguments named in ``per_chunk`` have one value per chunk."""
         return self._run(self._tasks(func, kwargs, per_chunk))
-
-
-def _chunk_args(kwargs, per_chunk, i):
-    return {
-        key: value[i] if key in per_chunk else value for key, value in kwargs.items()
-    }
 
 
 def _reads_x(func, kwargs):

@@ -583,10 +583,10 @@ def test_values_are_checked_on_the_first_pass_only(monkeypatch):
 
 
 def _memory(monkeypatch, available, per_thread=None):
-    from sk_sigmoid_neuron import _dask
+    from sk_sigmoid_neuron import _dask_memory
 
     monkeypatch.setattr(
-        _dask,
+        _dask_memory,
         "available_memory",
         lambda client=None: (
             available,
@@ -621,11 +621,11 @@ def test_a_persisted_x_is_used_as_it_is():
 
 
 def test_holding_that_runs_out_of_room_streams_instead(monkeypatch):
-    from sk_sigmoid_neuron import _dask
+    from sk_sigmoid_neuron import _dask_memory
 
     # the rule judges that X fits, then memory runs short as chunks arrive
     answers = iter([1 << 40, 1 << 40])
-    monkeypatch.setattr(_dask, "_machine_available", lambda: next(answers, 0))
+    monkeypatch.setattr(_dask_memory, "machine_available", lambda: next(answers, 0))
     model, reads = counted_fit({"learnrate": 0.5, "epochs": 3}, "auto")
     assert len(reads) > 8
     want = SigmoidNeuronRegressor(learnrate=0.5, epochs=3, random_state=0)
@@ -667,7 +667,7 @@ def test_a_cluster_whose_memory_cannot_hold_x_streams_it(tmp_path):
     # X larger than half the workers' memory limit less their use: streamed,
     # one task per chunk, with the result of the fit in memory
     distributed = pytest.importorskip("distributed")
-    from sk_sigmoid_neuron import _dask
+    from sk_sigmoid_neuron import _dask_memory
 
     with (
         distributed.LocalCluster(
@@ -681,7 +681,7 @@ def test_a_cluster_whose_memory_cannot_hold_x_streams_it(tmp_path):
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        available, _ = _dask.available_memory(client)
+        available, _ = _dask_memory.available_memory(client)
         assert 0 < available < 400 * 2**20
         d, n_chunks = 40, 16
         rows = int(0.7 * available / (8 * (d + 4))) // n_chunks
