@@ -42,7 +42,9 @@ from ._dask_memory import (
     gib,
     hold_chunks,
     machine_available,
+    persisted,
 )
+from ._kernels import one_blas_thread
 from ._parts import (
     _part_apply,
     _part_args,
@@ -63,6 +65,8 @@ from ._validation import (
     weight_exponent,
 )
 
+# Most of a worker's memory limit that the held parts of one task take.
+GROUP_SHARE = 0.25
 # Bytes of X per block of rows within a chunk: small enough to stay in cache
 # from the product X w to the product δᵀ X.
 BLOCK_BYTES = 1 << 20
@@ -320,9 +324,13 @@ class _Chunks:
         self.sources = list(zip(xs, ys, ss, strict=True))
         # what a pass that reads no X gets instead: the chunk's shape
         self.shapes = [((rows, Xd.shape[1]), Xd.dtype) for rows in Xd.chunks[0]]
-        self.steps, self._state, self.parts = [], None, None
+        self.steps, self._state, self.parts, self._groups = [], None, None, None
         k, size = Yd.shape[1], Xd.dtype.itemsize
-        held = Xd.nbytes + Xd.shape[0] * (8 * k + size * (k + 2))
+        row_bytes = Xd.shape[1] * size + 8 * k + size * (k + 2)
+        self._nbytes = [rows * row_bytes for rows in Xd.chunks[0]]
+        # X's chunks already in memory (persisted) are held as they are
+        copied = 0 if persisted(Xd) else Xd.nbytes
+        held = copied + Xd.shape[0] * (8 * k + size * (k + 2))
         hold, _, _ = hold_chunks(Xd, held, self.client)
         if not hold:
             return
@@ -356,20 +364,59 @@ class _Chunks:
             import dask
 
             return list(dask.compute(*tasks))
-        futures = self.client.compute(tasks)
         if not keep:
-            return self.client.gather(futures)
+            return self.client.gather(self.client.compute(tasks))
         from distributed import wait
 
+        futures = [
+            self.client.compute(task, **_where(worker))
+            for task, worker in zip(tasks, self._spread(len(tasks)), strict=True)
+        ]
+
         wait(futures)
+        self._groups = self._grouped(futures)
         return futures
 
+    def _spread(self, n):
+        """A worker for each of ``n`` parts to hold: consecutive parts
+        together, each worker's share by its threads (so that every pass is
+        balanced, wherever the chunks' sources were computed)."""
+        slots = [w for w, k in sorted(self.client.nthreads().items()) for _ in range(k)]
+        if not slots:
+            return [None] * n
+        return [slots[i * len(slots) // n] for i in range(n)]
+
+    def _grouped(self, futures):
+        """The held parts on the cluster in groups, each run by one task at a
+        pass (a task costs the scheduler more than a pass over a part in
+        memory): per worker, as many groups as it has threads, or more, so
+        that a group's parts take at most ``GROUP_SHARE`` of its memory
+        limit. ``[(worker, chunk indices), ...]`` in chunk order."""
+        who = self.client.who_has(futures)
+        workers = self.client.scheduler_info()["workers"]
+        by_worker = {}
+        for i, future in enumerate(futures):
+            holder = (who.get(future.key) or [None])[0]
+            by_worker.setdefault(holder, []).append(i)
+        groups = []
+        for holder, idx in by_worker.items():
+            info = workers.get(holder, {})
+            n_groups = max(1, info.get("nthreads", 1))
+            if info.get("memory_limit"):
+                held = sum(self._nbytes[i] for i in idx)
+                bound = GROUP_SHARE * info["memory_limit"]
+                n_groups = max(n_groups, math.ceil(held / bound))
+            for part in np.array_split(np.asarray(idx), min(len(idx), n_groups)):
+                groups.append((holder, part.tolist()))
+        return sorted(groups, key=lambda group: group[1][0])
+
     def _tasks(self, func, kwargs, per_chunk):
+        """A task per chunk: ``func`` on the chunk's part."""
         from dask import delayed
 
         if self.parts is not None:
             return [
-                delayed(func)(part, **_part_args(kwargs, per_chunk, i))
+                delayed(_run_one)(func, _part_args(kwargs, per_chunk, i), part)
                 for i, part in enumerate(self.parts)
             ]
         if self._state is None:  # the transforms so far, per chunk (once)
@@ -400,9 +447,29 @@ class _Chunks:
             self.parts = self._run(self._tasks(func, kwargs, per_chunk), keep=True)
 
     def map(self, func, *, per_chunk=(), **kwargs):
-        """``[func(part, **kwargs) for part in parts]``, one task per chunk;
-        the arguments named in ``per_chunk`` have one value per chunk."""
-        return self._run(self._tasks(func, kwargs, per_chunk))
+        """``[func(part, **kwargs) for part in parts]``, one task per chunk
+        (per group of held chunks on a cluster, :meth:`_grouped`); the
+        arguments named in ``per_chunk`` have one value per chunk."""
+        if self.parts is None or self.client is None:
+            return self._run(self._tasks(func, kwargs, per_chunk))
+        futures = [
+            self.client.submit(
+                _run_group,
+                func,
+                [_part_args(kwargs, per_chunk, i) for i in idx],
+                *[self.parts[i] for i in idx],
+                pure=False,
+                **_where(holder),
+            )
+            for holder, idx in self._groups
+        ]
+        out = [None] * len(self.parts)
+        for (_, idx), results in zip(
+            self._groups, self.client.gather(futures), strict=True
+        ):
+            for i, result in zip(idx, results, strict=True):
+                out[i] = result
+        return out
 
 
 def _reads_x(func, kwargs):
@@ -426,25 +493,52 @@ def _active_client():
 
 # -- what runs on the chunks ---------------------------------------------------
 def _chunk_raw(X, Y, s, room=None):
-    """The chunk as a part (None when ``room`` has none left to hold it)."""
+    """The chunk as a part (None when ``room`` has none left to hold it):
+    the arrays given where they are C-contiguous in the dtype needed (a
+    persisted chunk is not copied), else converted copies."""
+    given = (X, Y, s)
     if isinstance(X, tuple):  # a pass that reads no X: zeros of its shape
         X = np.broadcast_to(np.zeros((), X[1]), X[0])
     else:
         X = np.ascontiguousarray(X)
     Y = np.asarray(Y, dtype=np.float64)
     s = None if s is None else np.asarray(s, dtype=np.float64)
-    nbytes = X.nbytes + Y.nbytes + (0 if s is None else s.nbytes)
-    if room is not None and not room.take(nbytes):
-        return None
+    if room is not None:
+        nbytes = sum(
+            a.nbytes for a, g in zip((X, Y, s), given, strict=True)
+            if a is not None and not np.may_share_memory(a, g)
+        )  # fmt: skip
+        if not room.take(nbytes):
+            return None
     return {"X": X, "Y": Y, "s": s}
+
+
+def _where(worker):
+    """Where a task runs: by the worker that holds its parts when it is known
+    (a chunk whose computation failed has none; its error is raised when
+    gathered)."""
+    return {} if worker is None else {"workers": [worker], "allow_other_workers": True}
+
+
+def _run_group(func, args, *parts):
+    """``func`` on held parts. Every task on chunks runs with a one-thread
+    BLAS and no threads of its own: dask runs chunks in parallel already."""
+    with one_blas_thread():
+        return [func(part, **a) for part, a in zip(parts, args, strict=True)]
+
+
+def _run_one(func, args, part):
+    with one_blas_thread():
+        return func(part, **args)
 
 
 def _streamed(func, args, steps, X, Y, s):
     """``func`` on a streamed chunk, after the transforms made so far."""
-    part = _chunk_raw(X, Y, s)
-    for step, step_args in steps:
-        part = step(part, **step_args)
-    return func(part, **args)
+    with one_blas_thread():
+        part = _chunk_raw(X, Y, s)
+        for step, step_args in steps:
+            part = step(part, **step_args)
+        return func(part, **args)
 
 
 def _first_bad(a):

@@ -23,14 +23,14 @@ def hold_chunks(Xd, held_bytes, client):
     memory it judged by: ``(hold, available, per_thread)`` in bytes.
 
     The key ``"sk-sigmoid-neuron.chunks"`` of ``dask.config`` decides:
-    ``"hold"``, ``"stream"`` or ``"auto"`` (the default). "auto" streams an X
-    whose chunks are all in memory already (``X.persist()``: used as they
-    are), and otherwise holds the chunks when ``held_bytes`` (X in its
-    training dtype, the targets and the weights) is at most
-    ``HOLD_FRACTION`` of the memory available: the workers' memory limits
-    less what they use, or this machine's available memory with dask's
-    local schedulers. Raises a MemoryError, before any chunk is read, when
-    "hold" cannot hold, or when the chunks are too large to stream.
+    ``"hold"``, ``"stream"`` or ``"auto"`` (the default). "auto" holds the
+    chunks when ``held_bytes`` (what holding adds to memory: X in its
+    training dtype unless its chunks are in memory already, ``X.persist()``,
+    the targets and the weights) is at most ``HOLD_FRACTION`` of the memory
+    available: the workers' memory limits less what they use, or this
+    machine's available memory with dask's local schedulers. Raises a
+    MemoryError, before any chunk is read, when "hold" cannot hold, or when
+    the chunks are too large to stream.
     """
     import dask
 
@@ -49,9 +49,7 @@ def hold_chunks(Xd, held_bytes, client):
             f"Set it to 'auto' or 'stream' (dask.config.set({{{CONFIG_KEY!r}: "
             "'stream'})) to read the chunks from their source at each pass."
         )
-    if mode == "hold" or (mode == "auto" and persisted(Xd)):
-        return mode == "hold", available, per_thread
-    if mode == "auto" and held_bytes <= HOLD_FRACTION * available:
+    if mode == "hold" or (mode == "auto" and held_bytes <= HOLD_FRACTION * available):
         return True, available, per_thread
     chunk = max(Xd.chunks[0]) * Xd.nbytes // max(Xd.shape[0], 1)
     if STREAM_CHUNKS * chunk > per_thread:

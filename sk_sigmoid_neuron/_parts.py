@@ -144,10 +144,11 @@ def _part_apply(part, train_func, kwargs):
     return train_func(part["X"], part["s_train"], **kwargs)
 
 
-def _part_sums(part, coef_aug, loss, tcol):
-    """The part's sums of an epoch at ``coef_aug``, by its engine."""
+def _part_sums(part, coef_aug, loss, tcol, engine=None):
+    """The part's sums of an epoch at ``coef_aug``, by its engine (``engine``:
+    as :func:`_kernels.same_engine`)."""
     k, d = coef_aug.shape[0], coef_aug.shape[1] - 1
-    with _kernels.make_kernel(
+    with _kernels.same_engine(engine), _kernels.make_kernel(
         part["X"], part["T"], part["s_train"], np.ones(k), tcol=tcol, loss=loss,
         n_threads=1,
     ) as kernel:  # fmt: skip

@@ -182,7 +182,7 @@ class Source:
                     epochs=epochs, **options,
                 )  # fmt: skip
         else:
-            kernel = PartsKernel(self, learnrate, tcol=tcol, **options)
+            kernel = PartsKernel(self, learnrate, epochs=epochs, tcol=tcol, **options)
         kernel.set_params(coef, intercept)
         return kernel
 
@@ -342,11 +342,15 @@ class PartsKernel(_kernels.Kernel):
     """The stepper on a source of many parts: an epoch's sums are those of
     the parts, each computed where the part lives by the engine that
     ``make_kernel`` picks for it (:func:`_part_sums`), added in part order,
-    so that a fit does not depend on where the parts live."""
+    so that a fit does not depend on where the parts live. Every part
+    trains on the engine this process would choose for the whole fit (the
+    workers of a cluster would choose by their part's work alone)."""
 
     path = "parts"
 
-    def __init__(self, source, learnrate, *, tcol=None, **options):
+    def __init__(self, source, learnrate, *, epochs=1, tcol=None, **options):
+        work = source.n_samples * source.n_features * len(learnrate) * epochs
+        self._engine = _kernels.chosen_engine(work)
         super().__init__(
             n_features=source.n_features,
             learnrate=learnrate,
@@ -358,8 +362,9 @@ class PartsKernel(_kernels.Kernel):
 
     def _epoch_sums(self):
         parts = self.source.map(
-            _part_sums, coef_aug=self.coef_aug, loss=self.loss, tcol=self._tcol
-        )
+            _part_sums, coef_aug=self.coef_aug, loss=self.loss, tcol=self._tcol,
+            engine=self._engine,
+        )  # fmt: skip
         G, gb, lsum = (np.array(a) for a in parts[0])
         for p in parts[1:]:
             G += p[0]
