@@ -60,7 +60,7 @@ from operator import add
 
 import numpy as np
 from scipy import sparse
-from scipy.linalg import eigvalsh
+from scipy.linalg import eigvalsh, get_blas_funcs
 
 from ._kernels import PARALLEL_ELEMENTS, one_blas_thread
 from ._kernels._base import _blas_threads
@@ -310,15 +310,29 @@ def _gram(X, s, *, fit_intercept, scale, exact):
         else:  # (√s B)ᵀ(√s B): one symmetric product
             root = xp.sqrt(s[r0:r1])
             B = B * root[:, None]
-        products = (B.T @ B, root @ B, xp.sum(root * root))
+        products = (_upper_gram(B), root @ B, xp.sum(root * root))
         return [np.asarray(to_numpy(a), np.float64) for a in products]
 
     G = np.zeros((m, m))
-    G[:d, :d], side, count = sum_blocks(X, rows, GROUP_BLOCKS, block)
+    upper, side, count = sum_blocks(X, rows, GROUP_BLOCKS, block)
+    G[:d, :d] = np.triu(upper) + np.triu(upper, 1).T
     if fit_intercept:  # the column of ones, without forming it
         G[:d, d] = G[d, :d] = side
         G[d, d] = count
     return G
+
+
+def _upper_gram(B):
+    """``Bᵀ B``, at least its upper triangle: BLAS ``syrk`` (half the work of
+    a general product) on numpy blocks in either memory order, else ``B.T @
+    B``."""
+    if isinstance(B, np.ndarray) and B.dtype in (np.float32, np.float64):
+        syrk = get_blas_funcs("syrk", (B,))
+        if B.flags.f_contiguous:
+            return syrk(1.0, B, trans=1)
+        if B.flags.c_contiguous:  # Bᵀ is Fortran-ordered: no copy
+            return syrk(1.0, B.T, trans=0)
+    return B.T @ B
 
 
 def _matvec(X, s, *, theta, fit_intercept, scale, exact):
