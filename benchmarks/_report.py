@@ -99,6 +99,18 @@ def rst_table(header, rows):
     return "\n".join(lines)
 
 
+def write_results(results, name, md, rst, write=True):
+    """Print the markdown; with ``write``, save it and the rst as
+    ``results/name.md`` and ``results/name.rst`` (the user guide includes the
+    rst)."""
+    print("\n" + md)
+    if write:
+        results.mkdir(exist_ok=True)
+        (results / f"{name}.md").write_text(md + "\n", encoding="utf-8")
+        (results / f"{name}.rst").write_text(rst + "\n", encoding="utf-8")
+        print(f"\nwrote {results / name}.md and .rst")
+
+
 def describe_tree(tree):
     """The source tree's git commit ("+" when its package has uncommitted
     changes), or None outside git."""

@@ -48,7 +48,15 @@ import sys
 import time
 from pathlib import Path
 
-from _report import describe_tree, fmt_time, machine, md_table, rst_table, run_child
+from _report import (
+    describe_tree,
+    fmt_time,
+    machine,
+    md_table,
+    rst_table,
+    run_child,
+    write_results,
+)
 
 RESULTS = Path(__file__).parent / "results"
 N_SAMPLES, N_FEATURES, EPOCHS = 200, 10, 100
@@ -383,12 +391,7 @@ def main():
             verdict,
         ]
     )
-    print("\n" + md)
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{args.out}.md").write_text(md + "\n", encoding="utf-8")
-        (RESULTS / f"{args.out}.rst").write_text(rst + "\n", encoding="utf-8")
-        print(f"\nwrote {RESULTS / args.out}.md and .rst")
+    write_results(RESULTS, args.out, md, rst, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -34,7 +34,14 @@ import time
 from pathlib import Path
 
 import numpy  # noqa: F401  (loads the BLAS that the machine line names)
-from _report import describe_tree, machine, md_table, rst_table, run_child
+from _report import (
+    describe_tree,
+    machine,
+    md_table,
+    rst_table,
+    run_child,
+    write_results,
+)
 
 RESULTS = Path(__file__).parent / "results"
 # name: (rows, columns, dtype, nonzeros a row (None: dense), epochs, limit)
@@ -173,12 +180,7 @@ def main():
     title = "Fixed costs of a fit, in epochs"
     md = "\n".join([f"# {title}", "", intro, "", md_table(header, rows)])
     rst = "\n".join([intro.replace("`", "``"), "", rst_table(header, rows)])
-    print("\n" + md)
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "fit_overhead.md").write_text(md + "\n", encoding="utf-8")
-        (RESULTS / "fit_overhead.rst").write_text(rst + "\n", encoding="utf-8")
-        print(f"\nwrote {RESULTS / 'fit_overhead.md'} and .rst")
+    write_results(RESULTS, "fit_overhead", md, rst, write=not args.no_write)
 
 
 if __name__ == "__main__":

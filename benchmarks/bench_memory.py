@@ -52,7 +52,15 @@ import os
 import time
 from pathlib import Path
 
-from _report import describe_tree, machine, md_table, rst_table, run_child, versions
+from _report import (
+    describe_tree,
+    machine,
+    md_table,
+    rst_table,
+    run_child,
+    versions,
+    write_results,
+)
 
 RESULTS = Path(__file__).parent / "results"
 TARGET = 0.05  # of X.nbytes
@@ -390,12 +398,7 @@ def main():
     md = "\n".join([f"# {title}", "", intro, "", md_table(header, rows)])
     # no section title: the page that includes it gives one
     rst = "\n".join([intro.replace("`", "``"), "", rst_table(header, rows)])
-    print("\n" + md)
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{args.out}.md").write_text(md + "\n", encoding="utf-8")
-        (RESULTS / f"{args.out}.rst").write_text(rst + "\n", encoding="utf-8")
-        print(f"\nwrote {RESULTS / args.out}.md and .rst")
+    write_results(RESULTS, args.out, md, rst, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ from _report import (
     rst_table,
     run_child,
     versions,
+    write_results,
 )
 
 RESULTS = Path(__file__).parent / "results"
@@ -441,12 +442,7 @@ def main():
     rst = "\n".join(
         [intro.replace("`", "``"), "", rst_table(header, rows), "", summary]
     )
-    print("\n" + md)
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"{args.out}.md").write_text(md + "\n", encoding="utf-8")
-        (RESULTS / f"{args.out}.rst").write_text(rst + "\n", encoding="utf-8")
-        print(f"\nwrote {RESULTS / args.out}.md and .rst")
+    write_results(RESULTS, args.out, md, rst, write=not args.no_write)
 
 
 if __name__ == "__main__":
