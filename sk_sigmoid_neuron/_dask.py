@@ -27,6 +27,7 @@ import math
 import sys
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.utils.validation import (
     _check_feature_names,
     _check_n_features,
@@ -95,6 +96,7 @@ class DaskSource(Source):
         name = type(estimator).__name__
         Xd, Yd, sd, self.y_ndim = _aligned_arrays(estimator, X, y, sample_weight, reset)
         self.dtype = Xd.dtype
+        self.sparse = issparse(Xd._meta)
         self.n_samples, self.n_features = Xd.shape
         self.n_outputs = Yd.shape[1]
         self.weighted = sd is not None

@@ -331,6 +331,8 @@ def _auto_learnrate(source, settings):
         alpha=settings.alpha,
         fit_intercept=settings.fit_intercept,
         dtype=source.dtype,
+        n_samples=source.n_samples,
+        is_sparse=source.sparse,
     )
     # the kernels apply learnrate / S in X's dtype, and S >= 1/2 (the weights
     # are scaled to a largest one in [0.5, 1))

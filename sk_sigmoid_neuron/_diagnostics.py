@@ -30,10 +30,11 @@ a divergence, the error of :func:`check_divergence`, whatever ``tol`` and
 
 import numpy as np
 from scipy import sparse
-from scipy.special import expit, xlogy
+from scipy.special import xlogy
 from sklearn.exceptions import ConvergenceWarning
 
 from ._advice import on_command_line, plain_fit, setting, warn
+from ._kernels._array import sigmoid
 from ._loss import get_loss
 from ._namespace import take_rows, to_namespace, to_numpy, xp_of
 from ._stepsize import max_abs, sum_blocks
@@ -166,8 +167,8 @@ def record_sums(X, T, s, coef, intercept, loss, rows):
     X is numpy, scipy sparse or of another array-API namespace, ``T`` the
     targets in [0, 1] (n, n_neurons), ``s`` the training weights (None: 1;
     records of weight 0 take no part). One product of X with the weights
-    (sparse X: one per neuron; dense X by blocks of rows, on threads for
-    numpy), the rest in float64 on the blocks.
+    (sparse X: one per neuron; dense X by blocks of rows, each product on
+    the BLAS's threads), the rest in float64 on the blocks.
     """
     xp, device, is_numpy = xp_of(X)
     if sparse.issparse(X):  # scipy's vector products are its fastest
@@ -185,10 +186,10 @@ def record_sums(X, T, s, coef, intercept, loss, rows):
             if v is not None:  # a record of weight 0 may overflow: h = 0
                 XW = np.where((v > 0)[:, None], XW, 0.0)
             H = XW + intercept
-            y_hat = expit(H)
+            y_hat = sigmoid(np, H)
             slope = y_hat * (1 - y_hat)
+            along = slope * XW
             terms = (
-                np.ones(r1 - r0),  # S
                 slope < SATURATED,
                 y_hat,
                 y_hat * y_hat,
@@ -196,13 +197,18 @@ def record_sums(X, T, s, coef, intercept, loss, rows):
                 Tb * Tb,
                 value(Tb, y_hat, H),
                 # Σ s ℓ''(x·w)²: the loss's curvature along w, times ||w||²
-                slope**power * XW * XW,
+                along * (along if power == 2 else XW),
                 _separated_records(Tb, H),
             )
-            return [term.sum(axis=0) if v is None else v @ term for term in terms]
+            if v is None:
+                return [np.float64(r1 - r0)] + [t.sum(axis=0) for t in terms]
+            return [v.sum()] + [v @ term for term in terms]
 
     block_rows = max(1, BLOCK_ELEMENTS // coef.shape[0])
-    sums = sum_blocks(X, block_rows, 1, block) or [0.0] + [np.zeros(len(coef))] * 8
+    sums = (
+        sum_blocks(X, block_rows, 1, block, threads=False)
+        or [0.0] + [np.zeros(len(coef))] * 8
+    )
     sample_s = np.ones(len(rows)) if s is None else _host(take_rows(s, rows))
     sample = {"sample_t": _host(take_rows(T, rows)), "sample_s": sample_s}
     return {**dict(zip(SUMS, sums, strict=True)), **sample}
@@ -403,7 +409,10 @@ def _quantiles(values, weights, levels):
 def _separated_records(T, H):
     """Which records have target 0 or 1 and are fitted to it exactly (as a
     float 0 or 1 per record and neuron)."""
-    return ((T == 1) & (H > SEPARATED)) | ((T == 0) & (H < -SEPARATED))
+    far = np.abs(H) > SEPARATED
+    if not far.any():  # the usual case, in two operations
+        return far
+    return far & (T == (H > 0))  # target 1 on the positive side, 0 on the other
 
 
 def _separated(summary, end, settings):

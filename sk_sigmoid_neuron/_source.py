@@ -32,6 +32,7 @@ import copy
 import sys
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.model_selection._split import _validate_shuffle_split
 from sklearn.utils import check_random_state
 
@@ -81,11 +82,11 @@ class Source:
     """Records in parts, and what the estimators and the descent ask of them.
 
     Subclasses set ``n_samples``, ``n_features``, ``n_outputs``, ``dtype``
-    (X's, numpy), ``y_ndim``, ``weight_exponent``, ``weighted``,
-    ``namespace`` (``(xp, device)`` of arrays that are not numpy's, or None)
-    and ``offsets`` (the first row of each part, then ``n_samples``), and
-    provide :meth:`map`, :meth:`transform`, :meth:`callback_data` and
-    :meth:`close`.
+    (X's, numpy), ``sparse`` (whether X is scipy sparse), ``y_ndim``,
+    ``weight_exponent``, ``weighted``, ``namespace`` (``(xp, device)`` of
+    arrays that are not numpy's, or None) and ``offsets`` (the first row of
+    each part, then ``n_samples``), and provide :meth:`map`,
+    :meth:`transform`, :meth:`callback_data` and :meth:`close`.
     """
 
     n_train = None  # training records, once split
@@ -306,6 +307,7 @@ class InMemory(Source):
         self.n_samples, self.n_features = X.shape
         self.n_outputs = Y.shape[1]
         self.dtype = _np_dtype(X)
+        self.sparse = issparse(X)
         self.y_ndim, self.weight_exponent = y_ndim, exponent
         self.weighted = s is not None
         self.offsets = np.array([0, self.n_samples])

@@ -27,18 +27,23 @@ descent lemma). :math:`c` is each loss's ``curvature`` in the loss table
 The step is :math:`1 / (c \hat\lambda + \alpha)`, with an estimate
 :math:`\hat\lambda` of :math:`\lambda_{\max}(G)` that costs a few epochs:
 
-- up to ``EXACT_MAX`` parameters (narrow X): the largest eigenvalue of
-  :math:`G` itself, formed one block of rows at a time, each block's
-  symmetric product :math:`B^\top B` in X's dtype (BLAS, the blocks on
-  threads for numpy) and the blocks added in float64. A float32 block holds
-  at most ``ROUNDING_ELEMENTS`` rows x parameters, ``r m``: its rounding
-  error is at most :math:`\gamma_r |B|^\top|B|` (:math:`\gamma_r \approx
-  r\,2^{-24}`), whose norm is at most :math:`\gamma_r \operatorname{trace}
-  (B^\top B)`, so that over all blocks :math:`|\hat\lambda -
-  \lambda_{\max}| \le \gamma_r m \lambda_{\max} \le \lambda_{\max} / 7`.
-  Sparse X, and dense X of fewer than ``PARALLEL_ELEMENTS`` elements (whose
-  products cost little), are read in float64 (exact to rounding);
-- otherwise (wide X, dense or sparse): Lanczos iterations from a fixed random
+- for narrow X, the largest eigenvalue of :math:`G` itself: sparse X of up
+  to ``EXACT_MAX`` parameters, dense X of up to ``GRAM_MAX`` (or up to
+  ``EXACT_MAX`` when it has fewer than ``PARALLEL_ELEMENTS`` elements, whose
+  products cost little). :math:`G` is formed one block of rows at a time,
+  each block's symmetric product :math:`B^\top B` in X's dtype (BLAS, the
+  blocks on threads for numpy) and the blocks added in float64. A float32
+  block holds at most ``ROUNDING_ELEMENTS`` rows x parameters, ``r m``: its
+  rounding error is at most :math:`\gamma_r |B|^\top|B|` (:math:`\gamma_r
+  \approx r\,2^{-24}`), whose norm is at most :math:`\gamma_r
+  \operatorname{trace} (B^\top B)`, so that over all blocks :math:`|\hat\lambda
+  - \lambda_{\max}| \le \gamma_r m \lambda_{\max} \le \lambda_{\max} / 7`.
+  Sparse X, and dense X of fewer than ``PARALLEL_ELEMENTS`` elements, are
+  read in float64 (exact to rounding). The products take about :math:`m/2`
+  operations per element of X and are bound by the processor, where a pass
+  of Lanczos takes four and is bound by memory: past ``GRAM_MAX``
+  parameters they cost more than its few passes;
+- otherwise (wider X, dense or sparse): Lanczos iterations from a fixed random
   start, each one product with :math:`\tilde X` and one with :math:`\tilde
   X^\top` (one pass over X, about an epoch), stopped when the residual bound
   :math:`r` of the largest Ritz value :math:`\theta` is below ``LANCZOS_TOL``
@@ -69,6 +74,10 @@ from ._namespace import float_dtypes, numpy_dtype, to_namespace, to_numpy, xp_of
 
 # Largest side of the Gram matrix formed explicitly; beyond it, Lanczos.
 EXACT_MAX = 512
+# The same for dense X of at least PARALLEL_ELEMENTS elements, whose products
+# (m / 2 operations per element, bound by the processor) cost more than the
+# few passes of Lanczos (bound by memory) past it.
+GRAM_MAX = 32
 # Most rows x parameters of a float32 block of the Gram matrix: its rounding
 # (at most rows x parameters x 2**-24 of λmax) stays below 1/7 of λmax.
 ROUNDING_ELEMENTS = 1 << 21
@@ -136,9 +145,10 @@ def weighted_gram(X, v, fit_intercept, scale=1.0):
     return G
 
 
-def _lambda_max(map_parts, m, S, fit_intercept, scale, *, exact):
-    """``λ̂`` of ``X̃ᵀ diag(s) X̃ / S / scale²`` (``exact``: in float64)."""
-    if m > EXACT_MAX:
+def _lambda_max(map_parts, m, S, fit_intercept, gram_max, scale, *, exact):
+    """``λ̂`` of ``X̃ᵀ diag(s) X̃ / S / scale²`` (``exact``: in float64), by
+    Lanczos past ``gram_max`` parameters."""
+    if m > gram_max:
         return _lanczos(map_parts, m, S, fit_intercept, scale, exact)
     G = sum(map_parts(_gram, fit_intercept=fit_intercept, scale=scale, exact=exact))
     if not np.all(np.isfinite(G)):
@@ -147,7 +157,15 @@ def _lambda_max(map_parts, m, S, fit_intercept, scale, *, exact):
 
 
 def auto_learnrate(
-    map_parts, *, n_features, loss, alpha, fit_intercept, dtype=np.float64
+    map_parts,
+    *,
+    n_features,
+    loss,
+    alpha,
+    fit_intercept,
+    dtype=np.float64,
+    n_samples=0,
+    is_sparse=False,
 ):
     """The step ``1 / L`` of ``learnrate="auto"`` for this data (a float),
     ``L = c λ̂ + alpha`` with the estimate ``λ̂`` of the module's text.
@@ -155,7 +173,9 @@ def auto_learnrate(
     ``map_parts(func, **kwargs)`` returns ``[func(X, s, **kwargs), ...]`` for
     every set of training records (all of them in memory, one per chunk on
     dask) with their weights ``s`` (None: unit weights; records of weight 0
-    count for nothing); ``dtype`` is X's (numpy).
+    count for nothing); ``dtype`` is X's (numpy), ``n_samples`` its number
+    of rows and ``is_sparse`` whether it is sparse (they choose between the
+    Gram matrix and Lanczos).
 
     Raises a ValueError that names the data problem when the step cannot be
     represented: ``L`` infinite (X's values too large to square in float64)
@@ -164,7 +184,9 @@ def auto_learnrate(
     nothing can move and the step is 1.
     """
     m = n_features + 1 if fit_intercept else n_features
-    args = (map_parts, m, sum(map_parts(_weight_sum)), fit_intercept)
+    small = n_samples * n_features < PARALLEL_ELEMENTS
+    gram_max = EXACT_MAX if is_sparse or small else min(GRAM_MAX, EXACT_MAX)
+    args = (map_parts, m, sum(map_parts(_weight_sum)), fit_intercept, gram_max)
     largest = None
     # overflow shows as a non-finite bound, reported below
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -370,13 +392,15 @@ def _matvec(X, s, *, theta, fit_intercept, scale, exact):
     return top, total if fit_intercept else 0.0
 
 
-def sum_blocks(X, rows, group, block):
+def sum_blocks(X, rows, group, block, *, threads=True):
     """The sums of ``block(r0, r1)`` (a tuple) over X's blocks of ``rows``
     rows (None for no rows): in block order within groups of ``group``
     blocks, the groups in order, so that the sums do not depend on the number
-    of threads; for dense numpy X of at least ``PARALLEL_ELEMENTS``, the
-    groups on the BLAS's threads (each with a one-thread BLAS, a wave of one
-    group per thread at a time)."""
+    of threads; with ``threads``, for dense numpy X of at least
+    ``PARALLEL_ELEMENTS``, the groups on the BLAS's threads (each with a
+    one-thread BLAS, a wave of one group per thread at a time). Without,
+    each block's products have the BLAS's threads (a pass whose one product
+    is bound by memory: a BLAS splits it by rows, with the same bits)."""
     n, span = X.shape[0], rows * group
 
     def group_sums(g0):
@@ -387,15 +411,16 @@ def sum_blocks(X, rows, group, block):
             return [sum(values) for values in zip(*parts, strict=True)]
 
     def in_order(starts):
-        threads = 1  # on threads, dense numpy X large enough to repay them
-        if xp_of(X)[2] and not sparse.issparse(X) and X.size >= PARALLEL_ELEMENTS:
-            threads = min(_blas_threads(), len(starts))
-        if threads <= 1:
+        count = 1  # on threads, dense numpy X large enough to repay them
+        if threads and xp_of(X)[2] and not sparse.issparse(X):
+            if X.size >= PARALLEL_ELEMENTS:
+                count = min(_blas_threads(), len(starts))
+        if count <= 1:
             yield from map(group_sums, starts)
             return
-        with one_blas_thread(), ThreadPoolExecutor(threads) as pool:
-            for w0 in range(0, len(starts), threads):
-                yield from pool.map(group_sums, starts[w0 : w0 + threads])
+        with one_blas_thread(), ThreadPoolExecutor(count) as pool:
+            for w0 in range(0, len(starts), count):
+                yield from pool.map(group_sums, starts[w0 : w0 + count])
 
     total = None
     for sums in in_order(range(0, n, span)):

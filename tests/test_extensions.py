@@ -217,6 +217,43 @@ def test_auto_learnrate_without_the_full_gram_matrix(monkeypatch, shape):
     assert_allclose(step(), expected, rtol=1e-8)
 
 
+def test_auto_learnrate_of_large_dense_x_past_gram_max_is_lanczos(monkeypatch):
+    # dense X large enough (past a lowered PARALLEL_ELEMENTS) and of more
+    # than GRAM_MAX parameters: Lanczos, whose estimate lies within its
+    # tolerance above λmax; the same X sparse, and small dense X: the Gram
+    # matrix, exact
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)  # 64 unscaled pixels
+    y = y / 9.0
+    s = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    assert X.shape[1] + 1 > _stepsize.GRAM_MAX
+    calls = []
+    lanczos = _stepsize._lanczos
+
+    def spy(*args):
+        calls.append(1)
+        return lanczos(*args)
+
+    monkeypatch.setattr(_stepsize, "_lanczos", spy)
+
+    def step(Xo):
+        model = SigmoidNeuronRegressor(learnrate="auto", epochs=1)
+        return model.fit(Xo, y, sample_weight=s).learnrate_
+
+    expected = step_bound(X, s, "squared_error", 0.0, True)
+    assert_allclose(step(X), expected, rtol=1e-9)  # small: the Gram matrix
+    assert_allclose(step(sparse.csr_matrix(X)), expected, rtol=1e-9)
+    assert not calls
+    monkeypatch.setattr(_stepsize, "PARALLEL_ELEMENTS", 0)
+    tol = _stepsize.LANCZOS_TOL
+    assert expected / (1 + tol) * (1 - 1e-9) <= step(X) <= expected * (1 + 1e-9)
+    assert calls
+    calls.clear()
+    assert_allclose(step(sparse.csr_matrix(X)), expected, rtol=1e-9)
+    assert not calls
+
+
 @pytest.mark.parametrize("loss", LOSSES)
 def test_auto_learnrate_sparse_and_float32_equal_dense(proportions, loss):
     X, y, s = proportions
