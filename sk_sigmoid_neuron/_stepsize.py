@@ -54,8 +54,10 @@ The step is :math:`1 / (c \hat\lambda + \alpha)`, with an estimate
   \le \hat\lambda \le (1 + \text{LANCZOS_TOL}) \lambda_{\max}`.
 
 Safety: the step is at most :math:`7/(6L)` from the Gram matrix in float32,
-:math:`1/L` to rounding in float64 and from Lanczos: a factor of at least
-12/7 below :math:`2/L`, where descent would stop. Data whose products in X's
+:math:`1/L` to rounding in float64 and from Lanczos when its eigenvalue is
+:math:`\lambda_{\max}` (when the largest eigenvalues lie within a few
+percent, it may stop at another: that few percent above): a factor of at
+least 12/7 below :math:`2/L`, where descent would stop. Data whose products in X's
 dtype over- or underflow is done again in float64, brought into range by a
 power of two where needed.
 """
