@@ -178,7 +178,8 @@ def _measurements(case, quick):
         splits = list(KFold(5, shuffle=True, random_state=0).split(X))
         learnrates = [float(v) for v in np.logspace(-2, 1.5, 4)]
 
-        def cv(backend):
+        def cv(backend, X=X, y=y, splits=splits):
+            # X, y and splits bound now: the loop below rebinds the names
             def call():
                 kernels.BACKEND = backend
                 try:

@@ -22,6 +22,7 @@ from scipy.special import expit
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, _kernels
 from sk_sigmoid_neuron._kernels import (
+    _array,
     _base,
     _compiled,
     _small,
@@ -110,6 +111,7 @@ OWNER = {
     "SMALL_ELEMENTS": _kernels,
     "NUMBA_MAX_NEURONS": _kernels,
     "NUMBA_COPY_ELEMENTS": _compiled,
+    "COPY_ELEMENTS": _array,
     "BANK_GROUP_NEURONS": _compiled,
 }
 # every path, how to reach it on small data and the path the kernel reports:
@@ -117,7 +119,8 @@ OWNER = {
 ONE_THREAD = {"n_threads": 1, "block_rows": 256}
 TWO_THREADS = {"n_threads": 2, "block_rows": 512}
 TWO_THREADS_256 = {"n_threads": 2, "block_rows": 256}
-LARGE = {"SMALL_ELEMENTS": 0, "NUMBA_COPY_ELEMENTS": 0}  # no copy of X at all
+# no copy of X at all
+LARGE = {"SMALL_ELEMENTS": 0, "NUMBA_COPY_ELEMENTS": 0, "COPY_ELEMENTS": 0}
 MEDIUM = {"SMALL_ELEMENTS": 0}  # numba: C-ordered X by columns of a copy
 # numba: any k is a bank, each neuron a group (so that two threads run groups)
 BANK = {"SMALL_ELEMENTS": 0, "NUMBA_MAX_NEURONS": 0, "BANK_GROUP_NEURONS": 1}
@@ -127,6 +130,7 @@ PATHS = {
     "numpy-array-1": ("numpy", "C", ONE_THREAD, LARGE, "array"),
     "numpy-array-2": ("numpy", "C", TWO_THREADS, LARGE, "array"),
     "numpy-array-F": ("numpy", "F", TWO_THREADS_256, LARGE, "array"),
+    "numpy-array-copy": ("numpy", "C", TWO_THREADS, MEDIUM, "array"),
     "sparse-csr": ("auto", "csr", {}, {}, "sparse"),
     "sparse-csc": ("auto", "csc", {}, {}, "sparse"),
     "sparse-csr-numpy": ("numpy", "csr", {}, {}, "sparse"),
@@ -241,6 +245,59 @@ def test_saturated_records_give_no_step_even_with_huge_x_and_learnrate(path, tak
     assert_array_equal(coef, W)
     assert_array_equal(intercept, b)
     assert_allclose(losses, curve_ref, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-small-F",
+        "numpy-array-copy",
+        "numba-small",
+        "numba-medium-1",
+    ],
+)
+def test_units_that_copy_x_leave_the_records_of_weight_0_out(path, take_path):
+    # a unit that copies X (the small ones, numba's copy of X.T, the array
+    # unit's of X with records of weight 0) trains on
+    # the records of positive weight only (a CV fold's held-out records, early
+    # stopping's validation ones): the bits of the same unit given only those
+    fmt, options = take_path(path)
+    X, T, s, lr, W, b = problem(n=2000, d=7, k=3, t_cols=3, weighted=True)
+    s[::4] = 0.0
+    kept = s > 0
+    args = (lr, W, b, 5, "squared_error", 0.01, True)
+    with make_kernel(as_format(X, fmt), T, s, lr, **options) as kernel:
+        assert kernel.n_samples == kept.sum()
+    full = run_kernel(as_format(X, fmt), T, s, *args, **options)
+    part = run_kernel(as_format(X[kept], fmt), T[kept], s[kept], *args, **options)
+    assert full[3] == part[3] == expected_path(path)
+    for a, b_ in zip(full[:3], part[:3], strict=True):
+        assert_array_equal(a, b_)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "numpy-small",
+        "numpy-array-copy",
+        "numpy-array-1",
+        "numba-small",
+        "numba-large-1",
+    ],
+)
+def test_weights_of_one_power_of_two_give_the_unweighted_bits(path, take_path):
+    # a CV fold's or early stopping's training records weigh 1 (0.5 once
+    # scaled): the units that copy X train them unweighted, and those that
+    # do not reach the same bits (scaling by a power of two is exact)
+    fmt, options = take_path(path)
+    X, T, _, lr, W, b = problem(n=2000, d=7, k=3, t_cols=3)
+    args = (lr, W, b, 5, "squared_error", 0.01, True)
+    plain = run_kernel(as_format(X, fmt), T, None, *args, **options)
+    half = run_kernel(as_format(X, fmt), T, np.full(2000, 0.5), *args, **options)
+    assert plain[3] == half[3] == expected_path(path)
+    for a, b_ in zip(plain[:3], half[:3], strict=True):
+        assert_array_equal(a, b_)
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,10 @@ from .._loss import get_loss
 from .._namespace import numpy_dtype, to_namespace, to_numpy, xp_of
 from ._base import LEAF_ROWS, PARALLEL_ELEMENTS, Kernel
 
+# numpy X of at most this many elements with records of weight 0 (a CV
+# fold's held-out ones, early stopping's validation ones) is trained on a
+# copy of its other records: the epochs skip the rest, for a copy of X.
+COPY_ELEMENTS = 1 << 19
 # Bytes of X and of the work arrays per cache block, the most leaves a block
 # holds (the work arrays stay small beside X for narrow X), and the most
 # bytes of work arrays (several per neuron), which stay in L2.
@@ -63,6 +67,27 @@ def terms(xp, H, T, s, zero, b, loss, delta=True):
         L = L * sw
         D = None if D is None else D * sw
     return D, L
+
+
+def terms_into(H, T, s, zero, b, loss, Y, Q, E):
+    """:func:`terms` for numpy in buffers, operation for operation (the same
+    bits): ``H`` (m, k) becomes ``s δ``, ``Q`` receives ``s ℓ``; ``Y`` and
+    ``E`` are scratch of H's shape, ``zero`` as for :func:`terms`."""
+    if zero is not None:
+        H[zero] = 0
+    H += b
+    np.negative(H, out=Y)  # ŷ = 1 / (1 + exp(-h)), as sigmoid()
+    np.exp(Y, out=Y)
+    Y += 1
+    np.divide(1, Y, out=Y)
+    record = get_loss(loss)
+    record.value_into(T, Y, H, out=Q, tmp=E)
+    record.error_term_into(T, Y, H, out=H, tmp=E)
+    if s is not None:
+        sw = s[:, None]
+        Q *= sw
+        H *= sw
+    return H, Q
 
 
 def _product(X, W):
@@ -136,9 +161,11 @@ class ArrayKernel(Kernel):
         self, X, T, sample_weight, learnrate, *, tcol=None, n_threads=None,
         block_rows=None, **common,
     ):  # fmt: skip
-        self._take(X, T, sample_weight, learnrate, **common)
+        copies = X.shape[0] * X.shape[1] <= COPY_ELEMENTS
+        self._take(X, T, sample_weight, learnrate, copies=copies, **common)
         xp, device, is_numpy = self.xp, self.device, self._numpy
-        (n, d), k, dtype, s = X.shape, self.n_neurons, self.dtype, self.s
+        X, k, dtype, s = self.X, self.n_neurons, self.dtype, self.s
+        n, d = X.shape
         if not is_numpy:
             self.backend = xp.__name__.rsplit(".", 1)[-1]
         self._tcol = _gather_columns(self.T, k, tcol, xp, device)
@@ -171,20 +198,30 @@ class ArrayKernel(Kernel):
         T = self.T[r0:r1, ...]
         return T if self._tcol is None else self.xp.take(T, self._tcol, axis=1)
 
-    def _leaf_sums(self, l0, l1):
+    def _terms(self, H, r0, r1, bufs):
+        """:func:`terms` of rows ``r0:r1`` from their ``H``; numpy's in the
+        buffers ``bufs`` (:func:`terms_into`, the same bits)."""
+        b = self._coef[:, -1]
+        s = None if self.s is None else self.s[r0:r1]
+        zero = None if self._zero is None else self._zero[r0:r1]
+        T = self._targets(r0, r1)
+        if bufs is None:
+            return terms(self.xp, H, T, s, zero, b, self.loss)
+        scratch = (buf[: H.shape[0]] for buf in bufs)
+        return terms_into(H, T, s, zero, b, self.loss, *scratch)
+
+    def _leaf_sums(self, l0, l1, bufs=None):
         """The sums of leaves ``l0:l1`` (the last one may be short), one row
         per leaf: ``(P (m, k, d), Pb (m, k), Pl (m, k))``."""
         xp, k = self.xp, self.n_neurons
-        W, b = self._coef[:, :-1], self._coef[:, -1]
+        W = self._coef[:, :-1]
         full = min(l1, self._full)
         out = []
         if full > l0:
             X3 = self._leaves[l0:full, ...]
             r0, r1 = l0 * LEAF_ROWS, full * LEAF_ROWS
             H = xp.reshape(xp.matmul(X3, W.T), (-1, k))
-            s = None if self.s is None else self.s[r0:r1]
-            zero = None if self._zero is None else self._zero[r0:r1]
-            D, L = terms(xp, H, self._targets(r0, r1), s, zero, b, self.loss)
+            D, L = self._terms(H, r0, r1, bufs)
             D3 = xp.reshape(D, (full - l0, LEAF_ROWS, k))
             L3 = xp.reshape(L, (full - l0, LEAF_ROWS, k))
             out.append(
@@ -197,11 +234,7 @@ class ArrayKernel(Kernel):
         if l1 > full:  # the short last leaf
             r0 = full * LEAF_ROWS
             Xt = self.X[r0:, ...]
-            s = None if self.s is None else self.s[r0:]
-            zero = None if self._zero is None else self._zero[r0:]
-            D, L = terms(
-                xp, Xt @ W.T, self._targets(r0, self.n_samples), s, zero, b, self.loss
-            )
+            D, L = self._terms(Xt @ W.T, r0, self.n_samples, bufs)
             ones = self._ones[: Xt.shape[0]]
             out.append(
                 ((D.T @ Xt)[None, ...], xp.matmul(ones, D)[None, ...],
@@ -214,11 +247,13 @@ class ArrayKernel(Kernel):
     def _leaf_range(self, leaf0, leaf1):
         """One thread's leaves into the buffers, a cache block at a time."""
         # numpy's error state is per thread, so each worker sets its own
+        shape = (self.block_rows, self.n_neurons)
+        bufs = [np.empty(shape, self.dtype) for _ in range(3)]
         with np.errstate(all="ignore"):
             for l0 in range(leaf0, leaf1, self._per_block):
                 l1 = min(l0 + self._per_block, leaf1)
                 self._P[l0:l1], self._Pb[l0:l1], self._Pl[l0:l1] = self._leaf_sums(
-                    l0, l1
+                    l0, l1, bufs
                 )
 
     def _epoch_sums(self):

@@ -96,11 +96,23 @@ class Kernel:
         self._coef = self._here(np.zeros((k, d + 1), dtype=dtype))
         self.n_threads, self._pool = 1, None
 
-    def _take(self, X, T, sample_weight, learnrate, **common):
+    def _take(self, X, T, sample_weight, learnrate, *, copies=False, **common):
         """An engine's start: the base's attributes from its records, which
         it keeps as ``X``, ``T`` and ``s`` (the weights, or None), the targets
-        and weights in X's dtype and namespace."""
+        and weights in X's dtype and namespace. An engine that ``copies``
+        numpy X keeps only the records of positive weight (the others count
+        for nothing: a CV fold's held-out records, early stopping's
+        validation ones), so that its copy and its epochs leave them out;
+        when those weigh one power of two, they train unweighted (the same
+        bits: scaling by a power of two is exact)."""
         xp, device, is_numpy = xp_of(X)
+        w = sample_weight
+        if copies and is_numpy and w is not None:
+            if not np.all(w):
+                kept = w > 0
+                X, T, w = X[kept], T[kept], w[kept]
+            one = w.size and np.frexp(w[0])[0] == 0.5 and np.all(w == w[0])
+            sample_weight = None if one else w
         if is_numpy:
             dtype = X.dtype
 

@@ -28,10 +28,12 @@ class _Compiled(Kernel):
 
     backend = "numba"
 
-    def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
+    def __init__(
+        self, X, T, sample_weight, learnrate, *, tcol=None, copies=False, **common
+    ):
         from . import _numba
 
-        self._take(X, T, sample_weight, learnrate, **common)
+        self._take(X, T, sample_weight, learnrate, copies=copies, **common)
         s, dtype = self.s, self.dtype
         self._nb = _numba
         self.T = np.ascontiguousarray(self.T)
@@ -84,25 +86,33 @@ class CompiledKernel(_Compiled):
         self, X, T, sample_weight, learnrate, *, n_threads=None, small=False,
         **common,
     ):  # fmt: skip
-        super().__init__(X, T, sample_weight, learnrate, **common)
         n, d = X.shape
+        # small X: a copy of X.T, always; otherwise by columns (X.T by rows)
+        # for F-ordered X, and for C-ordered X small enough that a copy of
+        # X.T costs less memory than it saves time (the column pass beats the
+        # row pass while X sits in cache); by rows for larger C-ordered X,
+        # never copied. X that small is copied in either order when it has
+        # records of weight 0 (left out of the copy): the same leaves, the
+        # same bits
+        zeros = sample_weight is not None and not np.all(sample_weight)
+        copies = small or (
+            n * d <= NUMBA_COPY_ELEMENTS and (X.flags.c_contiguous or zeros)
+        )
+        super().__init__(X, T, sample_weight, learnrate, copies=copies, **common)
+        X, n = self.X, self.n_samples
         self._small = small
         if small:
             self._x = np.array(X.T, order="C")  # a writable copy, always
             self._colmajor = True
             self._ranges = [(0, -(-n // LEAF_ROWS))]  # sums() on one thread
             return
-        # by columns (X.T by rows) for F-ordered X, and for C-ordered X small
-        # enough that a copy of X.T costs less memory than it saves time
-        # (the column pass beats the row pass while X sits in cache); by rows
-        # for larger C-ordered X, never copied
-        self._colmajor = not X.flags.c_contiguous or n * d <= NUMBA_COPY_ELEMENTS
-        if not self._colmajor:
-            self._x = X
-        elif X.flags.f_contiguous:
-            self._x = X.T
-        else:
+        self._colmajor = not X.flags.c_contiguous or copies
+        if copies:
             self._x = np.array(X.T, order="C")
+        elif not self._colmajor:
+            self._x = X
+        else:
+            self._x = X.T
         self._start_threads(n_threads, -(-n // LEAF_ROWS), n * d >= PARALLEL_ELEMENTS)
 
     def _run(self, n_epochs):

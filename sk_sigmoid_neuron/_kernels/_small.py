@@ -26,16 +26,14 @@ class SmallKernel(Kernel):
     path = "small"
 
     def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
-        self._take(X, T, sample_weight, learnrate, **common)
-        (n, d), k, dtype, s, T = X.shape, self.n_neurons, self.dtype, self.s, self.T
+        self._take(X, T, sample_weight, learnrate, copies=True, **common)
+        X, k, dtype, s, T = self.X, self.n_neurons, self.dtype, self.s, self.T
         if tcol is not None and T.shape[1] > 1:
             T = T[:, tcol]  # small data: a copy costs less than a gather per epoch
+        n, d = X.shape
         Xa = np.empty((n, d + 1), dtype=dtype)
         Xa[:, :d] = X
         Xa[:, d] = 1
-        if s is not None:
-            # records of weight 0 get h = b (finite): no 0 * NaN below
-            Xa[s == 0, :d] = 0
         self._Xa = Xa
         # once X is large enough for a BLAS to split a product over threads
         # (which can change its sums); below it the limit costs more than an
@@ -135,10 +133,11 @@ class SmallKernel(Kernel):
         """Mean losses of a batch of epochs from what each epoch kept."""
         m = kept.shape[0]
         ell = loss.value_from_kept(self._t, kept)
-        # each epoch's sum on its own (a product over the batch would sum in an
-        # order that depends on the batch's size: epochs in pieces would differ)
-        ell *= self._s1 if kept.ndim == 2 else self._s1[:, None]  # ell is scratch
-        sums = ell.sum(axis=1)
+        # each epoch's sum on its own, one product of the same shape per epoch
+        # (a product over the batch could sum in an order that depends on the
+        # batch's size: epochs in pieces would differ)
+        s1 = self._s1
+        sums = np.array([s1 @ e for e in ell])
         sums = sums[:, None] if kept.ndim == 2 else sums  # (m, k)
         if self.loss == "squared_error":
             sums *= 0.5
