@@ -286,17 +286,19 @@ def test_units_that_copy_x_leave_the_records_of_weight_0_out(path, take_path):
         "numba-large-1",
     ],
 )
-def test_weights_of_one_power_of_two_give_the_unweighted_bits(path, take_path):
-    # a CV fold's or early stopping's training records weigh 1 (0.5 once
-    # scaled): the units that copy X train them unweighted, and those that
-    # do not reach the same bits (scaling by a power of two is exact)
+@pytest.mark.parametrize("weight", [1.0, 0.5])
+def test_weights_of_one_power_of_two_give_the_unweighted_bits(path, weight, take_path):
+    # a CV fold's training records weigh 1, early stopping's 1 or 0.5 (once
+    # scaled): the units that copy X train weights of 1 unweighted, and
+    # every unit reaches the same bits (scaling by a power of two is exact)
     fmt, options = take_path(path)
     X, T, _, lr, W, b = problem(n=2000, d=7, k=3, t_cols=3)
     args = (lr, W, b, 5, "squared_error", 0.01, True)
     plain = run_kernel(as_format(X, fmt), T, None, *args, **options)
-    half = run_kernel(as_format(X, fmt), T, np.full(2000, 0.5), *args, **options)
-    assert plain[3] == half[3] == expected_path(path)
-    for a, b_ in zip(plain[:3], half[:3], strict=True):
+    s = np.full(2000, weight)
+    same = run_kernel(as_format(X, fmt), T, s, *args, **options)
+    assert plain[3] == same[3] == expected_path(path)
+    for a, b_ in zip(plain[:3], same[:3], strict=True):
         assert_array_equal(a, b_)
 
 

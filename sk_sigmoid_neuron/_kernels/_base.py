@@ -103,16 +103,15 @@ class Kernel:
         numpy X keeps only the records of positive weight (the others count
         for nothing: a CV fold's held-out records, early stopping's
         validation ones), so that its copy and its epochs leave them out;
-        when those weigh one power of two, they train unweighted (the same
-        bits: scaling by a power of two is exact)."""
+        when those all weigh 1, they train unweighted (the same sums, which
+        callers that add kernels' sums, dask's chunks, rely on)."""
         xp, device, is_numpy = xp_of(X)
         w = sample_weight
         if copies and is_numpy and w is not None:
             if not np.all(w):
                 kept = w > 0
                 X, T, w = X[kept], T[kept], w[kept]
-            one = w.size and np.frexp(w[0])[0] == 0.5 and np.all(w == w[0])
-            sample_weight = None if one else w
+            sample_weight = None if np.all(w == 1) else w
         if is_numpy:
             dtype = X.dtype
 
