@@ -237,28 +237,34 @@ def _scale(largest):
 
 def _lanczos(map_parts, m, S, fit_intercept, scale, exact):
     """``θ + r`` of Lanczos on ``X̃ᵀ diag(s) X̃ / S / scale²`` (see the module's
-    text), in three vectors of the parameters' size updated in place (fresh
-    arrays of that size cost page faults)."""
+    text): two vectors of the parameters' size kept (fresh arrays of that size
+    cost page faults), each product's own result updated in place, with the
+    intercept's component beside it."""
     kwargs = dict(fit_intercept=fit_intercept, scale=scale, exact=exact)
-    v, w, previous = np.empty(m), np.empty(m), np.zeros(m)
+    d = m - 1 if fit_intercept else m
+    v, previous = np.empty(m), np.empty(m)
     np.random.default_rng(0).random(out=v)
     v -= 0.5
     v /= np.sqrt(_dot(v, v))
+    axpy = get_blas_funcs("axpy", (v,))
     alphas, betas = [], []
     for _ in range(LANCZOS_MAX):
-        for i, (top, total) in enumerate(map_parts(_matvec, theta=v, **kwargs)):
-            if i:
-                w[: len(top)] += top
-                w[len(top) :] += total
-            else:
-                w[: len(top)] = top
-                w[len(top) :] = total  # the intercept's
-        w /= S
-        alphas.append(_dot(v, w))
-        if betas:  # previous is free after this: the scratch of the next line
-            w -= np.multiply(previous, betas[-1], out=previous)
-        w -= np.multiply(v, alphas[-1], out=previous)
-        beta = np.sqrt(_dot(w, w))
+        parts = map_parts(_matvec, theta=v, **kwargs)
+        w = np.require(parts[0][0], np.float64, ["C", "W"])
+        wb = sum(total for _, total in parts)  # the intercept's (0 without)
+        for top, _ in parts[1:]:
+            w += top
+        del parts
+        w *= 1.0 / S
+        wb /= S
+        alpha = _dot(v[:d], w) + (v[d] * wb if fit_intercept else 0.0)
+        alphas.append(alpha)
+        if betas:
+            w = axpy(previous[:d], w, a=-betas[-1])
+            wb -= betas[-1] * previous[d] if fit_intercept else 0.0
+        w = axpy(v[:d], w, a=-alpha)
+        wb -= alpha * v[d] if fit_intercept else 0.0
+        beta = np.sqrt(_dot(w, w) + wb * wb)
         if not np.isfinite(beta):
             return np.inf
         T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
@@ -267,8 +273,11 @@ def _lanczos(map_parts, m, S, fit_intercept, scale, exact):
         if residual <= LANCZOS_TOL * theta:  # also when the Krylov space ends
             return float(theta + residual)
         betas.append(beta)
-        w /= beta
-        previous, v, w = v, w, previous
+        np.multiply(w, 1.0 / beta, out=previous[:d])  # the next v
+        if fit_intercept:
+            previous[d] = wb / beta
+        previous, v = v, previous
+        del w  # the next product's result reuses its memory
     return float(theta + residual)  # LANCZOS_MAX reached: the widest bound
 
 
