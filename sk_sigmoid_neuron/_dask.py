@@ -320,13 +320,20 @@ class _Chunks:
         from dask import delayed
 
         self.client = _active_client()
-        xs = Xd.to_delayed().ravel()
-        ys = Yd.to_delayed().ravel()
-        ss = sd.to_delayed().ravel() if sd is not None else [None] * len(xs)
+        # the graphs as given (not fused per array), so that a source X and y
+        # share stays one task: computed once where X and y meet
+        xs = Xd.to_delayed(optimize_graph=False).ravel()
+        ys = Yd.to_delayed(optimize_graph=False).ravel()
+        ss = (
+            sd.to_delayed(optimize_graph=False).ravel()
+            if sd is not None
+            else [None] * len(xs)
+        )
         self.sources = list(zip(xs, ys, ss, strict=True))
         # what a pass that reads no X gets instead: the chunk's shape
         self.shapes = [((rows, Xd.shape[1]), Xd.dtype) for rows in Xd.chunks[0]]
         self.steps, self._state, self.parts, self._groups = [], None, None, None
+        self._inline = None
         k, size = Yd.shape[1], Xd.dtype.itemsize
         row_bytes = Xd.shape[1] * size + 8 * k + size * (k + 2)
         self._nbytes = [rows * row_bytes for rows in Xd.chunks[0]]
@@ -358,7 +365,7 @@ class _Chunks:
                 )
 
     def close(self):
-        self.parts = self._state = self.sources = None  # releases the chunks
+        self.parts = self._state = self.sources = self._inline = None  # releases
 
     def _run(self, tasks, keep=False):
         """The results of ``tasks`` (futures on the cluster with ``keep``)."""
@@ -426,17 +433,18 @@ class _Chunks:
                 [(f, _part_args(kw, names, i)) for f, kw, names in self.steps]
                 for i in range(len(self.sources))
             ]
+        if self._inline is None:  # the chunks, each read inside its task
+            self._inline = _Inline.chunks(self.sources)
         reads_x = _reads_x(func, kwargs)
         return [
             delayed(_streamed)(
                 func,
                 _part_args(kwargs, per_chunk, i),
                 self._state[i],
-                x if reads_x else self.shapes[i],
-                y,
-                s,
+                chunk,
+                None if reads_x else self.shapes[i],
             )
-            for i, (x, y, s) in enumerate(self.sources)
+            for i, chunk in enumerate(self._inline)
         ]
 
     def transform(self, func, *, per_chunk=(), **kwargs):
@@ -534,10 +542,51 @@ def _run_one(func, args, part):
         return func(part, **args)
 
 
-def _streamed(func, args, steps, X, Y, s):
-    """``func`` on a streamed chunk, after the transforms made so far."""
+class _Inline:
+    """A chunk's X, y and weights as their own graph, computed inside the task
+    that uses them (dask does not look into this object): a streamed chunk is
+    read where it is used, never stored as a task's result or moved between
+    workers, and a source that X and y share is read once."""
+
+    def __init__(self, graph, keys):
+        from dask.optimization import cull
+
+        self.keys = keys
+        wanted = [k for k in keys if k is not None]
+        self.graph = cull(graph, wanted)[0]
+        self.graph_y = cull(graph, wanted[1:])[0]  # a pass that reads no X
+
+    @classmethod
+    def chunks(cls, sources):
+        """One per chunk of ``sources``, ``[(x, y, s or None), ...]``
+        (Delayed objects, each list of one graph)."""
+        graph = {}
+        for column in zip(*sources, strict=True):
+            if column and column[0] is not None:
+                graph.update(column[0].__dask_graph__())
+        return [
+            cls(graph, tuple(None if a is None else a.key for a in chunk))
+            for chunk in sources
+        ]
+
+    def compute(self, shape):
+        """``(X, Y, s)``; X read only when ``shape`` (X's as a pass that reads
+        no X gets it) is None."""
+        import dask
+
+        x, y, s = self.keys
+        if shape is None:
+            X, Y, *rest = dask.get(self.graph, [k for k in self.keys if k is not None])
+        else:
+            X, (Y, *rest) = shape, dask.get(self.graph_y, [y] + ([s] if s else []))
+        return X, Y, rest[0] if rest else None
+
+
+def _streamed(func, args, steps, chunk, shape):
+    """``func`` on a streamed chunk (an :class:`_Inline`; ``shape``: X's, for
+    a pass that reads no X, else None), after the transforms made so far."""
     with one_blas_thread():
-        part = _chunk_raw(X, Y, s)
+        part = _chunk_raw(*chunk.compute(shape))
         for step, step_args in steps:
             part = step(part, **step_args)
         return func(part, **args)

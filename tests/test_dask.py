@@ -568,6 +568,48 @@ def test_streaming_reads_each_chunk_once_per_epoch():
     assert passes[3] <= 3 + 3  # and a few passes besides the epochs
 
 
+def test_a_streamed_pass_reads_a_source_that_x_and_y_share_once(monkeypatch):
+    # X and y as columns of one block per chunk (one file, or a dataframe's
+    # partition, per chunk): each streamed task computes its chunk's block
+    # itself, once for X and y together, and nothing else reads it
+    from sk_sigmoid_neuron import _dask
+
+    X, y = make_data()
+    rows = (90, 130, 60, 120)
+    starts = np.concatenate([[0], np.cumsum(rows)])
+    reads, tasks = [], []
+
+    def load(i):
+        reads.append(i)
+        r0, r1 = starts[i], starts[i + 1]
+        return np.column_stack([X[r0:r1], y[r0:r1]])
+
+    blocks = [
+        da.from_delayed(
+            dask.delayed(load, pure=False)(i), (rows[i], X.shape[1] + 1), X.dtype
+        )
+        for i in range(len(rows))
+    ]
+    block = da.concatenate(blocks)
+    streamed = _dask._streamed
+
+    def counted(func, args, steps, chunk, shape):
+        before = len(reads)
+        out = streamed(func, args, steps, chunk, shape)
+        tasks.append((shape is None, len(reads) - before))
+        return out
+
+    params = dict(learnrate=0.5, epochs=3, random_state=0)
+    want = SigmoidNeuronRegressor(**params).fit(X, y)
+    monkeypatch.setattr(_dask, "_streamed", counted)
+    # one task at a time: the reads between a task's start and end are its own
+    with dask.config.set({CONFIG_KEY: "stream", "scheduler": "synchronous"}):
+        got = SigmoidNeuronRegressor(**params).fit(block[:, :-1], block[:, -1])
+    assert_same_fit(got, want)
+    assert {n_reads for _, n_reads in tasks} == {1}
+    assert sum(reads_x for reads_x, _ in tasks) >= 3 * len(rows)  # the epochs
+
+
 def test_values_are_checked_on_the_first_pass_only(monkeypatch):
     from sk_sigmoid_neuron import _dask
 
