@@ -1,5 +1,5 @@
 """Whether a dask fit holds its chunks in memory or streams them from their
-source at every pass (``_dask._Chunks``), judged by the memory available:
+source at every pass (``_dask_chunks._Chunks``), judged by the memory available:
 the workers' memory limits less their use on a ``distributed`` cluster, this
 machine's available memory with dask's local schedulers."""
 

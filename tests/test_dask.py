@@ -572,7 +572,7 @@ def test_a_streamed_pass_reads_a_source_that_x_and_y_share_once(monkeypatch):
     # X and y as columns of one block per chunk (one file, or a dataframe's
     # partition, per chunk): each streamed task computes its chunk's block
     # itself, once for X and y together, and nothing else reads it
-    from sk_sigmoid_neuron import _dask
+    from sk_sigmoid_neuron import _dask_chunks
 
     X, y = make_data()
     rows = (90, 130, 60, 120)
@@ -591,7 +591,7 @@ def test_a_streamed_pass_reads_a_source_that_x_and_y_share_once(monkeypatch):
         for i in range(len(rows))
     ]
     block = da.concatenate(blocks)
-    streamed = _dask._streamed
+    streamed = _dask_chunks._streamed
 
     def counted(func, args, steps, chunk, shape):
         before = len(reads)
@@ -601,7 +601,7 @@ def test_a_streamed_pass_reads_a_source_that_x_and_y_share_once(monkeypatch):
 
     params = dict(learnrate=0.5, epochs=3, random_state=0)
     want = SigmoidNeuronRegressor(**params).fit(X, y)
-    monkeypatch.setattr(_dask, "_streamed", counted)
+    monkeypatch.setattr(_dask_chunks, "_streamed", counted)
     # one task at a time: the reads between a task's start and end are its own
     with dask.config.set({CONFIG_KEY: "stream", "scheduler": "synchronous"}):
         got = SigmoidNeuronRegressor(**params).fit(block[:, :-1], block[:, -1])

@@ -85,7 +85,9 @@ ABOVE_THE_SOURCES = ESTIMATORS | {
 }
 
 
-@pytest.mark.parametrize("source", ["_source", "_parts", "_dask", "_dask_memory"])
+@pytest.mark.parametrize(
+    "source", ["_source", "_parts", "_dask", "_dask_chunks", "_dask_memory"]
+)
 def test_the_sources_import_nothing_from_the_descent_or_the_estimators(source):
     assert not reaches(f"{NAME}.{source}") & ABOVE_THE_SOURCES
 
@@ -93,7 +95,8 @@ def test_the_sources_import_nothing_from_the_descent_or_the_estimators(source):
 def test_the_kernels_import_nothing_above_them():
     kernels = {name for name in MODULES if name.startswith(f"{NAME}._kernels")}
     above = ABOVE_THE_SOURCES | {
-        f"{NAME}.{name}" for name in ("_source", "_parts", "_dask", "_dask_memory")
+        f"{NAME}.{name}"
+        for name in ("_source", "_parts", "_dask", "_dask_chunks", "_dask_memory")
     }
     for name in kernels:
         assert not reaches(name) & above, name
