@@ -98,8 +98,9 @@ def problem(n=700, d=5, k=1, t_cols=1, weighted=False, dtype=np.float64, seed=0)
 
 def run_kernel(X, T, s, learnrate, W, b, epochs, loss, alpha, intercept, **kw):
     with make_kernel(
-        X, T, s, learnrate, fit_intercept=intercept, loss=loss, alpha=alpha, **kw
-    ) as kernel:
+        X, T, s, learnrate, fit_intercept=intercept, loss=loss, alpha=alpha,
+        epochs=epochs, **kw,
+    ) as kernel:  # fmt: skip
         kernel.set_params(W, b)
         losses = kernel.run(epochs)
         coef, intercept_ = kernel.get_params()
@@ -267,7 +268,7 @@ def test_units_that_copy_x_leave_the_records_of_weight_0_out(path, take_path):
     s[::4] = 0.0
     kept = s > 0
     args = (lr, W, b, 5, "squared_error", 0.01, True)
-    with make_kernel(as_format(X, fmt), T, s, lr, **options) as kernel:
+    with make_kernel(as_format(X, fmt), T, s, lr, epochs=5, **options) as kernel:
         assert kernel.n_samples == kept.sum()
     full = run_kernel(as_format(X, fmt), T, s, *args, **options)
     part = run_kernel(as_format(X[kept], fmt), T[kept], s[kept], *args, **options)

@@ -188,7 +188,9 @@ def make_kernel(
     fit_intercept, loss, alpha
         As for the estimator (see ``_base.Kernel``).
     epochs : int
-        The epochs the caller plans (for the choice of ``BACKEND = "auto"``).
+        The epochs the caller plans (for the choice of ``BACKEND = "auto"``,
+        and whether a unit's copy of X leaves the records of weight 0 out:
+        only when more than one epoch reuses it).
     n_threads : int or None
         Threads for the numpy array, numba and bank units; None uses the
         BLAS thread limit (``threadpoolctl``) for large data and 1 otherwise.
@@ -211,6 +213,9 @@ def make_kernel(
         compiled = k == 1 and _numba_module(work) is not None
         return SparseKernel(*args, compiled=compiled, **common)
     small = n * d <= SMALL_ELEMENTS
+    # a copy without the records of weight 0 pays when epochs reuse it (a
+    # dask chunk's kernel lives for one epoch)
+    reused = epochs > 1
     compiled = (
         X.dtype in (np.float32, np.float64)
         and (X.flags.c_contiguous or X.flags.f_contiguous)
@@ -220,7 +225,11 @@ def make_kernel(
     if compiled and k > NUMBA_MAX_NEURONS and not small:
         return BankKernel(*args, n_threads=n_threads, **common)
     if compiled and k <= NUMBA_MAX_NEURONS:
-        return CompiledKernel(*args, n_threads=n_threads, small=small, **common)
+        return CompiledKernel(
+            *args, n_threads=n_threads, small=small, leave_out=reused, **common
+        )
     if small:
-        return SmallKernel(*args, **common)
-    return ArrayKernel(*args, n_threads=n_threads, block_rows=block_rows, **common)
+        return SmallKernel(*args, leave_out=reused, **common)
+    return ArrayKernel(
+        *args, n_threads=n_threads, block_rows=block_rows, leave_out=reused, **common
+    )

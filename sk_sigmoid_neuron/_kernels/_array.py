@@ -159,10 +159,10 @@ class ArrayKernel(Kernel):
 
     def __init__(
         self, X, T, sample_weight, learnrate, *, tcol=None, n_threads=None,
-        block_rows=None, **common,
+        block_rows=None, leave_out=True, **common,
     ):  # fmt: skip
-        copies = X.shape[0] * X.shape[1] <= COPY_ELEMENTS
-        self._take(X, T, sample_weight, learnrate, copies=copies, **common)
+        leave_out = leave_out and X.shape[0] * X.shape[1] <= COPY_ELEMENTS
+        self._take(X, T, sample_weight, learnrate, leave_out=leave_out, **common)
         xp, device, is_numpy = self.xp, self.device, self._numpy
         X, k, dtype, s = self.X, self.n_neurons, self.dtype, self.s
         n, d = X.shape

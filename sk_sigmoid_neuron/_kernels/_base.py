@@ -96,18 +96,19 @@ class Kernel:
         self._coef = self._here(np.zeros((k, d + 1), dtype=dtype))
         self.n_threads, self._pool = 1, None
 
-    def _take(self, X, T, sample_weight, learnrate, *, copies=False, **common):
+    def _take(self, X, T, sample_weight, learnrate, *, leave_out=False, **common):
         """An engine's start: the base's attributes from its records, which
         it keeps as ``X``, ``T`` and ``s`` (the weights, or None), the targets
-        and weights in X's dtype and namespace. An engine that ``copies``
-        numpy X keeps only the records of positive weight (the others count
+        and weights in X's dtype and namespace. With ``leave_out`` (an engine
+        that copies numpy X for epochs that reuse the copy) it keeps only the
+        records of positive weight (the others count
         for nothing: a CV fold's held-out records, early stopping's
         validation ones), so that its copy and its epochs leave them out;
         when those all weigh 1, they train unweighted (the same sums, which
         callers that add kernels' sums, dask's chunks, rely on)."""
         xp, device, is_numpy = xp_of(X)
         w = sample_weight
-        if copies and is_numpy and w is not None:
+        if leave_out and is_numpy and w is not None:
             if not np.all(w):
                 kept = w > 0
                 X, T, w = X[kept], T[kept], w[kept]

@@ -29,11 +29,11 @@ class _Compiled(Kernel):
     backend = "numba"
 
     def __init__(
-        self, X, T, sample_weight, learnrate, *, tcol=None, copies=False, **common
+        self, X, T, sample_weight, learnrate, *, tcol=None, leave_out=False, **common
     ):
         from . import _numba
 
-        self._take(X, T, sample_weight, learnrate, copies=copies, **common)
+        self._take(X, T, sample_weight, learnrate, leave_out=leave_out, **common)
         s, dtype = self.s, self.dtype
         self._nb = _numba
         self.T = np.ascontiguousarray(self.T)
@@ -84,7 +84,7 @@ class CompiledKernel(_Compiled):
 
     def __init__(
         self, X, T, sample_weight, learnrate, *, n_threads=None, small=False,
-        **common,
+        leave_out=True, **common,
     ):  # fmt: skip
         n, d = X.shape
         # small X: a copy of X.T, always; otherwise by columns (X.T by rows)
@@ -92,13 +92,15 @@ class CompiledKernel(_Compiled):
         # X.T costs less memory than it saves time (the column pass beats the
         # row pass while X sits in cache); by rows for larger C-ordered X,
         # never copied. X that small is copied in either order when it has
-        # records of weight 0 (left out of the copy): the same leaves, the
-        # same bits
-        zeros = sample_weight is not None and not np.all(sample_weight)
+        # records of weight 0 (left out of a copy that epochs reuse, see
+        # make_kernel): the same leaves, the same bits
+        zeros = leave_out and sample_weight is not None and not np.all(sample_weight)
         copies = small or (
             n * d <= NUMBA_COPY_ELEMENTS and (X.flags.c_contiguous or zeros)
         )
-        super().__init__(X, T, sample_weight, learnrate, copies=copies, **common)
+        super().__init__(
+            X, T, sample_weight, learnrate, leave_out=copies and leave_out, **common
+        )
         X, n = self.X, self.n_samples
         self._small = small
         if small:

@@ -25,8 +25,10 @@ class SmallKernel(Kernel):
 
     path = "small"
 
-    def __init__(self, X, T, sample_weight, learnrate, *, tcol=None, **common):
-        self._take(X, T, sample_weight, learnrate, copies=True, **common)
+    def __init__(
+        self, X, T, sample_weight, learnrate, *, tcol=None, leave_out=True, **common
+    ):
+        self._take(X, T, sample_weight, learnrate, leave_out=leave_out, **common)
         X, k, dtype, s, T = self.X, self.n_neurons, self.dtype, self.s, self.T
         if tcol is not None and T.shape[1] > 1:
             T = T[:, tcol]  # small data: a copy costs less than a gather per epoch
