@@ -176,17 +176,24 @@ class _Chunks:
             ]
         if self._inline is None:  # the chunks, each read inside its task
             self._inline = _Inline.chunks(self.sources)
+        import dask
+
         reads_x = _reads_x(func, kwargs)
-        return [
-            delayed(_streamed)(
-                func,
-                _part_args(kwargs, per_chunk, i),
-                self._state[i],
-                chunk,
-                None if reads_x else self.shapes[i],
-            )
-            for i, chunk in enumerate(self._inline)
-        ]
+        tasks = []
+        for i, chunk in enumerate(self._inline):
+            # a cluster reads the chunks in their order (the source's order
+            # on disk), not in the arbitrary one of independent tasks
+            with dask.annotate(priority=-i):
+                tasks.append(
+                    delayed(_streamed)(
+                        func,
+                        _part_args(kwargs, per_chunk, i),
+                        self._state[i],
+                        chunk,
+                        None if reads_x else self.shapes[i],
+                    )
+                )
+        return tasks
 
     def transform(self, func, *, per_chunk=(), **kwargs):
         """Replace each part by ``func(part, **kwargs)``; the arguments named

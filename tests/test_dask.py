@@ -706,6 +706,10 @@ from sk_sigmoid_neuron import SigmoidNeuronRegressor, _dask_memory, _kernels
 
 
 def block(i, rows, n_features):
+    try:
+        distributed.get_worker().__dict__.setdefault("blocks_read", []).append(i)
+    except ValueError:  # not on the worker: the fit in memory's data
+        pass
     rng = np.random.default_rng(100 + i)
     X = rng.standard_normal((rows, n_features))
     y = np.tanh(X[:, :5].sum(axis=1)) + 0.1 * rng.standard_normal(rows)
@@ -739,6 +743,9 @@ if __name__ == "__main__":
         streamed = sum(str(t["key"]).startswith("_streamed") for t in stream.data)
         # every pass is one task per chunk, read from the source
         assert streamed >= 4 * n_chunks, streamed
+        # every pass reads the chunks in their order (the source's on disk)
+        (reads,) = client.run(lambda dask_worker: dask_worker.blocks_read).values()
+        assert reads == list(range(n_chunks)) * (len(reads) // n_chunks), reads
     whole = np.concatenate([block(i, rows, d) for i in range(n_chunks)])
     want = SigmoidNeuronRegressor(**params).fit(whole[:, :d], whole[:, d])
     for name in ("coef_", "intercept_", "loss_curve_"):
