@@ -9,7 +9,10 @@ temporary directory; deleted at the end unless ``--keep``), then read back
 as dask arrays of chunks of 1,000,000 rows (``da.from_delayed``), each chunk
 a task that reads its rows from the file (``np.load(path, mmap_mode="r")``
 sliced, copied into a fresh array): every pass over the data reads it from
-the disk or the page cache. The estimator's ``"sk-sigmoid-neuron.chunks"``
+the disk or the page cache. Each measured pass (a read of X, an epoch)
+starts with the files' pages dropped from the page cache
+(``posix_fadvise``), since the passes before it leave different pages
+cached. The estimator's ``"sk-sigmoid-neuron.chunks"``
 dask setting is left at ``"auto"`` (``--mode``), which streams data of this
 size (the rule: ``hold_chunks`` of the package's dask support).
 
@@ -19,7 +22,8 @@ worker processes, loopback only, no dashboard), after the same call on small
 data (imports, compilation), in this order:
 
 - **one read of X**, the physical floor: ``X.sum().compute()``, twice, with
-  dask's threaded scheduler and on the cluster; the faster of the two reads;
+  dask's threaded scheduler and on the cluster; the mean of the two reads,
+  as the epochs' is their mean;
 - **fits** of ``SigmoidNeuronRegressor(epochs=2, learnrate=0.5)`` and
   ``SigmoidNeuronRegressor(epochs=2)`` (learnrate="auto") with dask's
   threaded scheduler (2 threads, no client) and on the cluster: whether the
@@ -153,6 +157,22 @@ def _count(name, times=1):
         counts[name] += times
 
 
+def evict(folder):
+    """Drop the data files' pages from this machine's page cache
+    (``posix_fadvise(POSIX_FADV_DONTNEED)``: clean pages, no privileges
+    needed), so that every measured pass starts from the same state, whatever
+    the passes before it left cached. A virtual machine's disk may still be
+    cached by its host."""
+    if not hasattr(os, "posix_fadvise"):
+        return
+    for name in ("X.npy", "y.npy"):
+        fd = os.open(Path(folder) / name, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
 def read_rows(path, a, b):
     """Rows ``a:b`` of the .npy file ``path``, copied out of the file."""
     rows = np.array(np.load(path, mmap_mode="r")[a:b])
@@ -229,10 +249,11 @@ def maxrss():
 
 
 class EpochClock:
-    """A callback that notes the start and end of every epoch task of a fit."""
+    """A callback that notes the start and end of every epoch task of a fit
+    (with ``folder``: after dropping its files from the page cache)."""
 
-    def __init__(self):
-        self.begins, self.ends = [], []
+    def __init__(self, folder=None):
+        self.begins, self.ends, self.folder = [], [], folder
 
     def setup(self, estimator, context):
         pass
@@ -242,6 +263,8 @@ class EpochClock:
 
     def on_fit_task_begin(self, estimator, context):
         if context.task_name == "epoch":
+            if self.folder is not None:
+                evict(self.folder)
             self.begins.append(time.perf_counter())
 
     def on_fit_task_end(self, estimator, context):
@@ -313,6 +336,7 @@ def child_run(spec, client):
         Xs.sum().compute()
         times = []
         for _ in range(spec["repeat"]):
+            evict(spec["dir"])
             start = time.perf_counter()
             X.sum().compute()
             times.append(time.perf_counter() - start)
@@ -328,7 +352,7 @@ def child_run(spec, client):
 
     model(2).fit(Xs, ys)  # imports and compilation, here and on the workers
     reads()
-    clock = EpochClock()
+    clock = EpochClock(spec["dir"])
     est = model(spec["epochs"])
     est.set_callbacks(clock)
     start = time.perf_counter()
@@ -453,12 +477,19 @@ def run_polled(spec, timeout):
     except ImportError:
         psutil = None
     load0 = os.getloadavg()[0]
+    # the package of this script's tree (an editable install may be another)
+    tree = Path(__file__).resolve().parent.parent
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(tree)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
+    )
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, __file__, "--child", json.dumps(spec)],
             stdout=out,
             stderr=err,
+            env=env,
             start_new_session=True,  # its own process group: ended whole on timeout
         )
         peak_main, peak_others, timed_out = 0, {}, False
@@ -488,6 +519,9 @@ def run_polled(spec, timeout):
     lines = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
     if lines:
         result = json.loads(lines[-1][len("RESULT ") :])
+        want = tree / "sk_sigmoid_neuron"
+        if Path(result["package"]).resolve() != want:
+            sys.exit(f"imported {result['package']}, not {want}: check PYTHONPATH")
     else:
         code = proc.returncode
         if timed_out:
@@ -652,7 +686,7 @@ def main():
     for scheduler in ("threads", "cluster"):
         r = runs.get(("read", scheduler, None), {"error": "not run"})
         if "error" not in r:
-            floors[scheduler] = min(r["times"])
+            floors[scheduler] = sum(r["times"]) / len(r["times"])
     for (kind, scheduler, learnrate), r in runs.items():
         floor = floors.get(scheduler)
         ok = "error" not in r
@@ -679,9 +713,9 @@ def main():
             name = "one read of X: X.sum().compute()"
             wall = ""
             if ok:
-                fastest = min(r["times"])
+                mean = sum(r["times"]) / len(r["times"])
                 wall = (
-                    f"{fastest:.1f} s ({x_bytes / fastest / GIB:.2f} GiB/s; reads "
+                    f"{mean:.1f} s ({x_bytes / mean / GIB:.2f} GiB/s; reads "
                     f"{', '.join(f'{t:.1f}' for t in r['times'])} s)"
                 )
             cells.append(
@@ -818,13 +852,15 @@ def main():
         f"the page cache. dask.config's '{CONFIG_KEY}': '{mode}'. Each run in a "
         "fresh process (on the cluster with a fresh LocalCluster of 2 worker "
         f"processes, 1 thread and memory_limit='{MEMORY_LIMIT}' each), after the "
-        "same call on small data. One read of X: X.sum().compute(), the faster "
-        "of two. Time per epoch: from a callback that notes the start and end of "
-        "each epoch task (the fit's 2 epochs in parentheses); the rest of a fit "
-        "is its other passes: before the epochs the check of the values (reads "
-        "X), the target range and the weights' sum (y only) and the step of "
-        'learnrate="auto" (X), after them the diagnostics\' sums (X). Chunks '
-        "of X read: counted by the "
+        "same call on small data. Every read of X and every epoch starts with "
+        "the files' pages dropped from the page cache (posix_fadvise; the "
+        "host of a virtual machine may still cache its disk). One read of X: "
+        "X.sum().compute(), the mean of two. Time per epoch: from a callback "
+        "that notes the start and end of each epoch task (the fit's 2 epochs "
+        "in parentheses); the rest of a fit is its other passes: before the "
+        "epochs the check of the values (reads X), the target range and the "
+        'weights\' sum (y only) and the step of learnrate="auto" (X), after '
+        "them the diagnostics' sums (X). Chunks of X read: counted by the "
         "chunks' tasks, in parentheses divided by the number of chunks. Peak "
         "RSS: VmHWM of the process at the end (with the threaded scheduler: "
         "of the process that fits; on the cluster: of each worker, and of the "

@@ -17,11 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _advice, _callbacks, _kernels, _scaling
 from ._cv_folds import fold_scores
-from ._sigmoid_neuron import (
-    SigmoidNeuronRegressor,
-    _unchanged_on_error,
-    make_source,
-)
+from ._fit import make_source, unchanged_on_error
+from ._sigmoid_neuron import SigmoidNeuronRegressor
 
 # parameters passed on, unchanged, to every SigmoidNeuronRegressor the search fits
 _CORE_PARAMS = ("fit_intercept", "target_scaling", "loss", "alpha", "random_state")
@@ -288,7 +285,7 @@ class SigmoidNeuronRegressorCV(
             Fitted estimator.
         """
         task = _callbacks.CVFitTask(self)
-        with _unchanged_on_error(self):
+        with unchanged_on_error(self):
             learnrates, epoch_counts = self._check_grid()
             core = clone(SigmoidNeuronRegressor(**self._core_params()))
             with make_source(self, X, y, sample_weight, reset=True) as source:

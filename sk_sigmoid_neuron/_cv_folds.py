@@ -13,8 +13,8 @@ from sklearn.metrics import check_scoring, r2_score
 
 from . import _kernels, _scaling
 from ._descent import Checkpoints, descend, start
+from ._fit import fitted_model
 from ._namespace import to_numpy
-from ._sigmoid_neuron import fitted_model
 
 
 def fold_scores(

@@ -1,6 +1,5 @@
 """SigmoidNeuronRegressor: one sigmoid neuron per output, trained by the delta rule."""
 
-from contextlib import contextmanager
 from functools import partial
 from numbers import Integral, Real
 
@@ -10,16 +9,15 @@ from sklearn.utils._array_api import check_same_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _callbacks, _inference, _namespace, _scaling
+from . import _callbacks, _fit, _inference, _namespace, _scaling
 from ._descent import check_solver, descend, start
 from ._predict import predict_mean
-from ._source import InMemory, is_dask_collection
+from ._source import is_dask_collection
 from ._validation import (
     DTYPES,
     SPARSE,
     check_n_outputs,
     check_weights_fit,
-    validate_training_data,
 )
 
 
@@ -396,8 +394,8 @@ class SigmoidNeuronRegressor(
             max_subtasks=0 if partial_fit else self.epochs,
         )
         with (
-            _unchanged_on_error(self),
-            make_source(self, X, y, sample_weight, reset=new) as source,
+            _fit.unchanged_on_error(self),
+            _fit.make_source(self, X, y, sample_weight, reset=new) as source,
         ):
             task.begin(source.callback_data)
             inference = self.compute_inference and not partial_fit
@@ -410,7 +408,7 @@ class SigmoidNeuronRegressor(
                 )
                 previous = None
                 if self.warm_start and hasattr(self, "coef_") and not partial_fit:
-                    previous = (*self._coef_2d(), self.loss_curve_)
+                    previous = (*_fit.coef_2d(self), self.loss_curve_)
                 coef, intercept, curve = start(
                     n_features=source.n_features,
                     n_outputs=source.n_outputs,
@@ -422,11 +420,11 @@ class SigmoidNeuronRegressor(
                 )
             else:
                 check_n_outputs(self.n_outputs_, source.n_outputs)
-                lo, hi = self._target_bounds()
+                lo, hi = _fit.target_bounds(self)
                 _scaling.check_target_range(
                     extremes, None, lo, hi, self.target_scaling, partial=True
                 )
-                coef, intercept = self._coef_2d()
+                coef, intercept = _fit.coef_2d(self)
                 check_weights_fit(coef, intercept, source.dtype)
                 curve = list(self.loss_curve_)
             continued = bool(curve)
@@ -435,18 +433,20 @@ class SigmoidNeuronRegressor(
             epochs = None
             if not partial_fit:
                 epochs = task.epochs(
-                    partial(_epoch_attributes, lo=lo, hi=hi, y_ndim=y_ndim)
+                    partial(_fit.epoch_attributes, lo=lo, hi=hi, y_ndim=y_ndim)
                 )
             out = descend(
                 source, self, coef, intercept, curve, partial=partial_fit, epochs=epochs
             )
-            self._set_fitted(out.coef, out.intercept, lo, hi, out.curve, y_ndim=y_ndim)
+            _fit.set_fitted(
+                self, out.coef, out.intercept, lo, hi, out.curve, y_ndim=y_ndim
+            )
             self.learnrate_ = out.learnrate
             if not partial_fit or new:
                 self.validation_loss_curve_ = out.validation_curve
-            self._set_path(out.path, y_ndim, continued)
-            self._set_inference(source if inference else None, y_ndim)
-            self._move_fitted(getattr(source, "namespace", None))
+            _fit.set_path(self, out.path, y_ndim, continued)
+            _fit.set_inference(self, source if inference else None, y_ndim)
+            _fit.move_fitted(self, getattr(source, "namespace", None))
             task.end()
         return self
 
@@ -480,8 +480,8 @@ class SigmoidNeuronRegressor(
                 "predict(X, return_std=True) needs the covariance of the weights: "
                 "fit with compute_inference=True (partial_fit does not compute it)."
             )
-        coef, intercept = self._coef_2d()
-        lo, hi = self._target_bounds()
+        coef, intercept = _fit.coef_2d(self)
+        lo, hi = _fit.target_bounds(self)
         cov = None
         if return_std:
             cov = _namespace.to_numpy(self.coef_cov_)
@@ -516,7 +516,7 @@ class SigmoidNeuronRegressor(
                 "only with store_path=True; refit with store_path=True."
             )
         X = self._validate_predict(X, "staged_predict")
-        lo, hi = self._target_bounds()
+        lo, hi = _fit.target_bounds(self)
         n_outputs = self.n_outputs_
         coef_path = _namespace.to_numpy(self.coef_path_)
         intercept_path = _namespace.to_numpy(self.intercept_path_)
@@ -561,180 +561,3 @@ class SigmoidNeuronRegressor(
             )
         dtypes = _namespace.float_dtypes(*namespace)
         return validate_data(self, X, reset=False, dtype=dtypes)
-
-    # -- fitted attributes ---------------------------------------------------
-    def _set_path(self, path, y_ndim, continued):
-        """``coef_path_``, ``intercept_path_`` from (coef, intercept) pairs."""
-        if path is None:
-            self.coef_path_ = self.intercept_path_ = None
-            return
-        k, d = self._coef_2d()[0].shape
-        coefs = np.stack([c for c, _ in path]) if path else np.empty((0, k, d))
-        intercepts = np.stack([b for _, b in path]) if path else np.empty((0, k))
-        if y_ndim == 1:
-            coefs, intercepts = coefs[:, 0], intercepts[:, 0]
-        previous = getattr(self, "coef_path_", None) if continued else None
-        if previous is not None:
-            previous = _namespace.to_numpy(previous)
-            previous_b = _namespace.to_numpy(self.intercept_path_)
-            coefs = np.concatenate([previous.reshape(-1, *coefs.shape[1:]), coefs])
-            intercepts = np.concatenate(
-                [previous_b.reshape(-1, *intercepts.shape[1:]), intercepts]
-            )
-        self.coef_path_, self.intercept_path_ = coefs, intercepts
-
-    def _set_inference(self, source, y_ndim):
-        """``coef_cov_``, ``coef_se_``, ``intercept_se_`` at the fitted weights
-        (None without a source: ``partial_fit``, or no ``compute_inference``).
-
-        The source's weights are scaled by ``2**-exponent``: as frequency
-        weights (an integer weight ``k`` counts a record ``k`` times), they
-        count in the covariance, which scales as their inverse.
-        """
-        if source is None:
-            self.coef_cov_ = self.coef_se_ = self.intercept_se_ = None
-            return
-        coef, intercept = self._coef_2d()
-        cov, newton = source.sandwich(
-            coef,
-            intercept,
-            loss=self.loss,
-            alpha=self.alpha,
-            fit_intercept=self.fit_intercept,
-        )
-        cov = np.ldexp(cov, -source.weight_exponent)  # exact
-        _inference.check(cov, newton, coef.shape[0], self)
-        se = _inference.standard_errors(cov)
-        if y_ndim == 1:
-            cov, se = cov[0], se[0]
-        self.coef_cov_ = cov
-        self.coef_se_ = se[..., :-1]
-        self.intercept_se_ = se[-1] if y_ndim == 1 else se[:, -1]
-
-    def _set_fitted(self, coef, intercept, lo, hi, curve, y_ndim):
-        for name, value in _fitted_attributes(
-            coef, intercept, curve, lo=lo, hi=hi, y_ndim=y_ndim
-        ).items():
-            setattr(self, name, value)
-
-    def _move_fitted(self, namespace):
-        """The fitted arrays in X's namespace and on its device, as Ridge's
-        (``namespace``: ``(xp, device)``, or None to leave them numpy)."""
-        if namespace is None:
-            return
-        for name in _ARRAY_ATTRIBUTES:
-            value = getattr(self, name, None)
-            if value is not None:
-                value = _namespace.to_namespace(np.asarray(value), *namespace)
-                setattr(self, name, value)
-
-    def _coef_2d(self):
-        """``(coef, intercept)`` as numpy (n_outputs, n_features), (n_outputs,),
-        wherever the fitted attributes live."""
-        coef = np.atleast_2d(_namespace.to_numpy(self.coef_))
-        intercept = np.atleast_1d(_namespace.to_numpy(self.intercept_))
-        return coef, intercept.astype(coef.dtype)
-
-    def _target_bounds(self):
-        r = np.atleast_2d(_namespace.to_numpy(self.target_range_))
-        return r[:, 0].astype(np.float64), r[:, 1].astype(np.float64)
-
-
-# fitted attributes that live in X's namespace and on its device
-_ARRAY_ATTRIBUTES = (
-    "coef_",
-    "intercept_",
-    "target_range_",
-    "coef_se_",
-    "intercept_se_",
-    "coef_cov_",
-    "coef_path_",
-    "intercept_path_",
-)
-
-
-def make_source(estimator, X, y, sample_weight, *, reset):
-    """The validated data source of a fit (``reset``: a new model): a dask
-    source for dask collections (dask is imported only when one is passed),
-    else the records in memory."""
-    if is_dask_collection(X, y, sample_weight):
-        from ._dask import DaskSource
-
-        return DaskSource(estimator, X, y, sample_weight, reset=reset)
-    X, Y, s, y_ndim, exponent = validate_training_data(
-        estimator, X, y, sample_weight, reset=reset
-    )
-    return InMemory(X, Y, s, y_ndim=y_ndim, exponent=exponent)
-
-
-@contextmanager
-def _unchanged_on_error(estimator):
-    """Restore the estimator's attributes if the block raises."""
-    saved = dict(estimator.__dict__)
-    try:
-        yield
-    except BaseException:
-        estimator.__dict__.clear()
-        estimator.__dict__.update(saved)
-        raise
-
-
-def _fitted_attributes(coef, intercept, curve, *, lo, hi, y_ndim):
-    """The attributes that a fit with these weights and loss curve sets.
-
-    ``coef`` is (n_outputs, n_features) and ``intercept`` (n_outputs,); for
-    1-D ``y`` the attributes drop the outputs axis.
-    """
-    n_outputs = coef.shape[0]
-    if y_ndim == 1:
-        coef, intercept, target_range = coef[0], intercept[0], np.array([lo[0], hi[0]])
-    else:
-        target_range = np.column_stack([lo, hi])
-    return {
-        "coef_": coef,
-        "intercept_": intercept,
-        "target_range_": target_range,
-        "n_outputs_": n_outputs,
-        "loss_curve_": curve,
-        "n_iter_": len(curve),
-    }
-
-
-def fitted_model(
-    estimator, coef, intercept, lo, hi, *, curve, y_ndim, feature_names, namespace
-):
-    """``estimator`` (unfitted) with the fitted attributes of the weights
-    ``(coef, intercept)`` (2-D, one row per output) and this loss curve, as a
-    fit without ``store_path`` or ``compute_inference`` leaves them (in
-    ``namespace``, ``(xp, device)`` or None for numpy): how the CV search
-    hands a candidate to a scorer (as scikit-learn's ``LogisticRegressionCV``
-    sets ``coef_`` on a ``LogisticRegression`` to score it)."""
-    attributes = _epoch_attributes(coef, intercept, curve, lo=lo, hi=hi, y_ndim=y_ndim)
-    for name, value in attributes.items():
-        setattr(estimator, name, value)
-    learnrate = estimator.learnrate
-    estimator.learnrate_ = None if isinstance(learnrate, str) else float(learnrate)
-    estimator.n_features_in_ = coef.shape[1]
-    if feature_names is not None:
-        estimator.feature_names_in_ = feature_names
-    estimator._move_fitted(namespace)
-    return estimator
-
-
-def _epoch_attributes(coef, intercept, curve, **kwargs):
-    """The fitted attributes of a model stopped between two epochs of a fit.
-
-    Those that a fit sets after its epochs (the validation curve, the path,
-    the inference) are None, so that none is left over from an earlier fit.
-    """
-    after_the_epochs = dict.fromkeys(
-        [
-            "validation_loss_curve_",
-            "coef_path_",
-            "intercept_path_",
-            "coef_cov_",
-            "coef_se_",
-            "intercept_se_",
-        ]
-    )
-    return {**_fitted_attributes(coef, intercept, curve, **kwargs), **after_the_epochs}

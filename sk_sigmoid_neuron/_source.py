@@ -3,9 +3,9 @@
 A source holds the records of a fit as *parts*, sets of consecutive rows: one
 part for data in memory (:class:`InMemory`: numpy arrays, scipy sparse
 matrices, or arrays of another array-API namespace on their device), one per
-chunk of rows for dask collections (``_dask.DaskSource``); the estimators'
-``make_source`` picks the source for the data. Everything a
-source does is written once, in :class:`Source`, on one primitive:
+chunk of rows for dask collections (``_dask.DaskSource``);
+``_fit.make_source`` picks the source for the data. Everything a source
+does is written once, in :class:`Source`, on one primitive:
 :meth:`Source.map` runs a function on every part where it lives and returns
 the results in part order (:meth:`Source.transform` replaces every part by
 the function's result). The functions (``_part_*`` of ``_parts``) see one part, a

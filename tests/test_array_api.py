@@ -36,9 +36,9 @@ from sklearn.utils._array_api import (
 from sklearn.utils._testing import _array_api_for_tests
 
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV
+from sk_sigmoid_neuron._fit import make_source
 from sk_sigmoid_neuron._kernels._array import ArrayKernel
 from sk_sigmoid_neuron._namespace import to_numpy
-from sk_sigmoid_neuron._sigmoid_neuron import make_source
 from sk_sigmoid_neuron._source import InMemory
 
 COMBINATIONS = list(yield_namespace_device_dtype_combinations())

@@ -78,7 +78,9 @@ def reaches(name):
     return seen
 
 
-ESTIMATORS = {f"{NAME}.{name}" for name in ("_sigmoid_neuron", "_cv", "_cv_folds")}
+ESTIMATORS = {
+    f"{NAME}.{name}" for name in ("_sigmoid_neuron", "_fit", "_cv", "_cv_folds")
+}
 ESTIMATORS.add(NAME)
 ABOVE_THE_SOURCES = ESTIMATORS | {
     f"{NAME}.{name}" for name in ("_descent", "_lbfgs", "_newton", "_coordinates")
