@@ -728,15 +728,13 @@ def test_compiled_float32_work_is_typed_float32():
     sums = (np.empty((k, d), f4), np.empty(k, f4), np.empty(k, f4))
     rows = numba.njit(nb._leaf_rows.py_func)
     cols = numba.njit(nb._leaf_cols.py_func)
-    record = numba.njit(nb._record.py_func)
     errors = numba.njit(fastmath={"contract"})(nb._errors.py_func)
     dot = numba.njit(fastmath={"reassoc"})(nb._dot.py_func)
     XT = np.ascontiguousarray(X.T)
     bufs = tuple(np.empty(n, f4) for _ in range(4))
     for loss in (nb.SQUARED_ERROR, nb.LOG_LOSS):
-        rows(X, data, W, b, loss, 0, n, *sums)
+        rows(X, data, W, b, loss, 0, n, *sums, bufs)
         cols(XT, data, W, b, loss, 0, n, *sums, bufs)
-        record(f4(0.3), f4(0.2), loss, data)
         for weighted in (False, True):
             errors(X[:, 0].copy(), T[:, 0].copy(), s, weighted, loss, *bufs[:2], data)
     dot(X[0], W[0], f4(0))
@@ -756,7 +754,7 @@ def test_compiled_float32_work_is_typed_float32():
     for weighted in (False, True):
         t_data = nb.make_data(T[:, 0].copy(), data.tcol, s if weighted else None, f4)
         sparse_errors(X[:, 0].copy(), b[0], nb.LOG_LOSS, t_data, *bufs[:2])
-    fns = (rows, cols, record, errors, dot, bank, sparse_errors)
+    fns = (rows, cols, errors, dot, bank, sparse_errors)
     for fn in fns:
         text = io.StringIO()
         fn.inspect_types(file=text)

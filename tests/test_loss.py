@@ -117,31 +117,12 @@ def nb():
     return _numba
 
 
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", LOSS_NAMES)
-def test_compiled_record_gives_the_table(nb, name, dtype):
-    # one record's terms (the row pass), from the compiled sigmoid and the
-    # table's own functions, compiled
-    loss = get_loss(name)
-    h, t = grid(dtype)
-    data = nb.make_data(t[:, None], np.zeros(1, np.intp), None, dtype)
-    record = nb._record
-    # numba returns scalars as Python floats (float32 values, exactly)
-    got = np.array(
-        [record(hi, ti, loss.code, data) for hi, ti in zip(h, t, strict=True)],
-        dtype=dtype,
-    )
-    delta, ell = table(loss, h, t)
-    assert_allclose(got[:, 0], delta, **TOL[dtype])
-    assert_allclose(got[:, 1], ell, **TOL[dtype])
-
-
 @pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", LOSS_NAMES)
 def test_compiled_runs_of_records_give_the_table(nb, name, dtype, weighted):
-    # _errors (the column pass and the bank), and sparse_errors (the compiled
-    # sparse pass) with its sums
+    # _errors (the row and column passes and the bank), and sparse_errors (the
+    # compiled sparse pass) with its sums
     loss = get_loss(name)
     h, t = grid(dtype)
     delta, ell = table(loss, h, t)

@@ -8,20 +8,21 @@ cache, so X is read from memory once per epoch.
 
 Two formulations of a leaf:
 
-- by rows (large C-ordered X): per row ``h = x · w`` (one SIMD dot product),
-  the record's terms, then ``g += δ x`` (SIMD over features);
+- by rows (large C-ordered X): ``h = x · w`` per row of the leaf (one SIMD
+  dot product each), the leaf's terms in one vectorised loop, then ``g += δ
+  x`` per row (SIMD over features);
 - by columns (large F-ordered X, given as ``X.T``, and small data, on a copy
   of ``X.T``): ``h`` for all rows of the leaf, column by column (SIMD over
   rows), the leaf's terms in one vectorised loop, then ``g_j`` as one SIMD
   dot product per column.
 
-One record's terms are :func:`_record`: the sigmoid (:func:`_sigmoid`, from an
-``exp`` the compiler vectorises, :func:`_exp`) and the loss table's own
-functions, compiled (``_loss``: ``error_term``, ``scalar_value``);
-:func:`_errors` applies it to a flat run of records with their weights. A
-record of weight 0 contributes exactly 0 even when its ``h`` is not finite:
-the row pass skips it, and :func:`_errors` selects 0 for its weighted terms
-(never ``0 * NaN``).
+A leaf's terms are :func:`_errors`, on a flat run of records with their
+weights: the sigmoid (:func:`_sigmoid`, from an ``exp`` the compiler
+vectorises, :func:`_exp`) and the loss table's own functions, compiled
+(``_loss``: ``error_term``, ``scalar_value``). A record of weight 0
+contributes exactly 0 even when its ``h`` is not finite: :func:`_errors`
+selects 0 for its weighted terms (never ``0 * NaN``), and the row pass adds
+no ``δ x`` for it.
 
 Determinism: each leaf's sums come from the same compiled code whatever
 thread runs it, and the leaves are added in leaf order, so the number of
@@ -184,24 +185,13 @@ def _sigmoid(h, data):
     return data.one / (data.one + _exp(-h, data.expc))
 
 
-@njit(inline="always", error_model="numpy")
-def _record(h, t, loss, data):
-    """``(δ, ℓ)`` of one record at ``h`` with target ``t`` (unweighted): the
-    sigmoid and the loss table's functions."""
-    y = _sigmoid(h, data)
-    zero, half, one = data.zero, data.half, data.one
-    if loss == SQUARED_ERROR:
-        return _sq_error_term(t, y, one), _sq_value(t, y, h, zero, half, one)
-    return _log_error_term(t, y, one), _log_value(t, y, h, zero, half, one)
-
-
 @njit(fastmath={"contract"}, **_JIT)
 def _errors(H, T, S, weighted, loss, E, Q, data):
     """``E = s δ`` and ``Q = s ℓ`` of a run of records from ``H = X w + b``,
     the targets ``T`` and weights ``S`` (flat runs of the same length; ``E``
     may be ``H``); exact zeros for weight 0 (never ``0 * NaN``).
 
-    :func:`_record`'s work, in one loop per loss and weighting: the compiler
+    The records' terms in one loop per loss and weighting: the compiler
     vectorises a loop only without a test of the loss inside it and with the
     functions it calls inlined one level deep. :func:`_exp` fuses
     multiply-adds here.
@@ -256,38 +246,38 @@ def _sum(x, zero):
 
 # -- leaves ---------------------------------------------------------------------------
 @njit(**_JIT)
-def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl):
+def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl, bufs):
     """Sums of the leaf ``r0:r1`` with X by rows (C order): ``G = Σ sδx``
-    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added."""
-    T, tcol, s, weighted = data.T, data.tcol, data.s, data.weighted
-    zero = data.zero
+    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added; ``bufs`` as
+    for :func:`_leaf_cols`. The leaf's rows are read from memory once: the
+    pass of ``δ x`` finds them in cache."""
+    zero, weighted = data.zero, data.weighted
+    m = r1 - r0
+    h, dlt, ell, t = bufs[0][:m], bufs[1][:m], bufs[2][:m], bufs[3][:m]
+    s = data.s[r0:r1] if weighted else data.s
     for q in range(G.shape[0]):
+        w = W[q]
+        bq = b[q]
+        tq = data.tcol[q]
         g = G[q]
         g[:] = zero
-        w = W[q]
-        sb = zero
-        sl = zero
-        bq = b[q]
-        tq = tcol[q]
-        for i in range(r0, r1):
-            if weighted and s[i] == zero:
-                continue  # no influence, even where x · w is NaN
-            x = X[i]
-            dlt, ell = _record(_dot(x, w, zero) + bq, T[i, tq], loss, data)
-            if weighted:
-                dlt *= s[i]
-                ell *= s[i]
-            sb += dlt
-            sl += ell
-            for j in range(x.shape[0]):
-                g[j] += dlt * x[j]
-        gb[q] = sb
-        gl[q] = sl
+        for r in range(m):
+            h[r] = _dot(X[r0 + r], w, zero) + bq
+            t[r] = data.T[r0 + r, tq]
+        _errors(h, t, s, weighted, loss, dlt, ell, data)
+        for r in range(m):
+            e = dlt[r]
+            if e != zero:  # a record of weight 0 adds nothing
+                x = X[r0 + r]
+                for j in range(x.shape[0]):
+                    g[j] += e * x[j]
+        gb[q] = _sum(dlt, zero)
+        gl[q] = _sum(ell, zero)
 
 
 @njit(**_JIT)
 def _buffers(m, dtype):
-    """The scratch vectors of :func:`_leaf_cols`."""
+    """The scratch vectors of the leaf passes."""
     return (
         np.empty(m, dtype),
         np.empty(m, dtype),
@@ -341,7 +331,7 @@ def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums)
         if colmajor:
             _leaf_cols(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs)
         else:
-            _leaf_rows(X2, data, W, b, loss, r0, r1, G, gb, gl)
+            _leaf_rows(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs)
 
 
 @njit(**_JIT)
