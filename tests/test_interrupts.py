@@ -67,8 +67,11 @@ CASES = {
 }
 
 CHILD = """
-import json, time
+import json, signal, time
 import numpy as np
+# Ctrl-C raises KeyboardInterrupt here even when the tests run as a background
+# job, whose SIGINT is ignored and inherited (Python then installs no handler)
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from sk_sigmoid_neuron import SigmoidNeuronRegressor, SigmoidNeuronRegressorCV, _kernels
 rng = np.random.default_rng(0)
 {setup}
