@@ -162,11 +162,11 @@ class _Chunks:
 
     def _tasks(self, func, kwargs, per_chunk):
         """A task per chunk: ``func`` on the chunk's part."""
-        from dask import delayed
+        import dask
 
         if self.parts is not None:
             return [
-                delayed(_run_one)(func, _part_args(kwargs, per_chunk, i), part)
+                dask.delayed(_run_one)(func, _part_args(kwargs, per_chunk, i), part)
                 for i, part in enumerate(self.parts)
             ]
         if self._state is None:  # the transforms so far, per chunk (once)
@@ -176,8 +176,6 @@ class _Chunks:
             ]
         if self._inline is None:  # the chunks, each read inside its task
             self._inline = _Inline.chunks(self.sources)
-        import dask
-
         reads_x = _reads_x(func, kwargs)
         tasks = []
         for i, chunk in enumerate(self._inline):
@@ -185,7 +183,7 @@ class _Chunks:
             # on disk), not in the arbitrary one of independent tasks
             with dask.annotate(priority=-i):
                 tasks.append(
-                    delayed(_streamed)(
+                    dask.delayed(_streamed)(
                         func,
                         _part_args(kwargs, per_chunk, i),
                         self._state[i],

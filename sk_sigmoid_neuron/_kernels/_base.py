@@ -101,11 +101,11 @@ class Kernel:
         it keeps as ``X``, ``T`` and ``s`` (the weights, or None), the targets
         and weights in X's dtype and namespace. With ``leave_out`` (an engine
         that copies numpy X for epochs that reuse the copy) it keeps only the
-        records of positive weight (the others count
-        for nothing: a CV fold's held-out records, early stopping's
-        validation ones), so that its copy and its epochs leave them out;
-        when those all weigh 1, they train unweighted (the same sums, which
-        callers that add kernels' sums, dask's chunks, rely on)."""
+        records of positive weight (the others count for nothing: a CV fold's
+        held-out records, early stopping's validation ones), so that its copy
+        and its epochs leave them out; when those all weigh 1, they train
+        unweighted (the same sums, which callers that add kernels' sums,
+        dask's chunks, rely on)."""
         xp, device, is_numpy = xp_of(X)
         w = sample_weight
         if leave_out and is_numpy and w is not None:
