@@ -185,12 +185,19 @@ def descend(
                 epochs=epochs,
             )
         else:
+            trainer.keep_forward = report  # the diagnostics read its last pass
             run = _Epochs(source, settings, trainer, curve, n_epochs)
             run.stopping, run.early, run.verbose = stopping, early, verbose
             run.path, run.tasks, run.checkpoints = path, epochs, checkpoints
             coef, intercept = run()
             val_curve, best_epoch = run.val_curve, run.best_epoch
     if report:
+        # weights that early stopping restored have no pass of their own
+        last = (
+            None
+            if optimum or best_epoch not in (None, len(curve) - done)
+            else trainer.forward
+        )
         _diagnostics.report(
             source,
             begin,
@@ -198,6 +205,7 @@ def descend(
             curve[done:],
             settings=settings,
             best_epoch=best_epoch,
+            last=last,
         )
     step = None if optimum else float(learnrate[0])
     return Outcome(coef, intercept, curve, val_curve, path, step)

@@ -1,12 +1,13 @@
 """Diagnostics: a fit that went wrong says so, with the cause and the fix.
 
 Each check reads what the descent has anyway (the loss curve, the weights
-before and after) and :func:`record_sums`: sums over the training records
-from one product of X with the final weights, run on every part of the data
-where it lives (sparse rows as they are, dense ones a block at a time; about
-the cost of an epoch, and memory of a few weight-sized vectors), and the
-targets of at most ``SAMPLE_ROWS`` evenly spaced records. Only an end that
-looks saturated asks for the same sums at the weights the fit started from:
+before and after) and :func:`record_sums`: sums over the training records at
+the weights of the fit's last epoch, from the ``h = x · w + b`` that its pass
+computed where the engine kept it, else from one product of X with those
+weights, on every part of the data where it lives (sparse rows as they are,
+dense ones a block at a time), and the targets of at most ``SAMPLE_ROWS``
+evenly spaced records. Only an end that looks saturated asks for the same
+sums at the weights the fit started from:
 
 - a saturated start: most records have ``ŷ (1 - ŷ)`` below ``SATURATED`` at
   the start, and at the end most still do (the squared error's error term
@@ -159,27 +160,35 @@ def sample_rows(n_samples, m=SAMPLE_ROWS):
 SUMS = ("S", "saturated", "y", "yy", "t", "tt", "loss", "curvature", "separated")
 
 
-def record_sums(X, T, s, coef, intercept, loss, rows):
+def record_sums(X, T, s, coef, intercept, loss, h=None):
     """What the diagnostics read of one set of training records at the
-    weights ``(coef, intercept)``: sums per neuron (:data:`SUMS`) and the
-    targets of ``rows``, which :func:`combine` joins over sets of records.
+    weights ``(coef, intercept)``: sums per neuron (:data:`SUMS`), which
+    :func:`combine` joins over sets of records.
 
     X is numpy, scipy sparse or of another array-API namespace, ``T`` the
     targets in [0, 1] (n, n_neurons), ``s`` the training weights (None: 1;
-    records of weight 0 take no part). One product of X with the weights
-    (sparse X: one per neuron; dense X by blocks of rows, each product on
-    the BLAS's threads), the rest in float64 on the blocks.
+    records of weight 0 take no part). ``h``, the records' ``x · w + b``
+    at these weights (an epoch's pass), replaces the product of X with the
+    weights (sparse X: one per neuron; dense X by blocks of rows, each
+    product on the BLAS's threads); the rest is float64 on the blocks.
     """
-    xp, device, is_numpy = xp_of(X)
-    if sparse.issparse(X):  # scipy's vector products are its fastest
+    if h is not None:
+        X = h
+    elif sparse.issparse(X):  # scipy's vector products are its fastest
         whole = np.column_stack([X @ w for w in np.asarray(coef, X.dtype)])
     else:  # X's dtype: no float64 copy of a float32 block
+        xp, device, _ = xp_of(X)
         coef = to_namespace(coef, xp, device, X.dtype)
     value = get_loss(loss).value
     power = 2 if loss == "squared_error" else 1  # ℓ'' (Gauss-Newton's) ~ slope^p
 
     def block(r0, r1):
-        XW = whole[r0:r1] if sparse.issparse(X) else _host(X[r0:r1, ...] @ coef.T)
+        if h is not None:
+            XW = _host(h[r0:r1, ...]) - intercept
+        elif sparse.issparse(X):
+            XW = whole[r0:r1]
+        else:
+            XW = _host(X[r0:r1, ...] @ coef.T)
         v = None if s is None else _host(s[r0:r1])
         Tb = _host(T[r0:r1, ...])
         with np.errstate(all="ignore"):
@@ -207,11 +216,16 @@ def record_sums(X, T, s, coef, intercept, loss, rows):
     block_rows = max(1, BLOCK_ELEMENTS // coef.shape[0])
     sums = (
         sum_blocks(X, block_rows, 1, block, threads=False)
-        or [0.0] + [np.zeros(len(coef))] * 8
+        or [0.0] + [np.zeros(coef.shape[0])] * 8
     )
+    return dict(zip(SUMS, sums, strict=True))
+
+
+def sample_targets(T, s, rows):
+    """The targets and weights of the records ``rows``, which :func:`combine`
+    joins over sets of records."""
     sample_s = np.ones(len(rows)) if s is None else _host(take_rows(s, rows))
-    sample = {"sample_t": _host(take_rows(T, rows)), "sample_s": sample_s}
-    return {**dict(zip(SUMS, sums, strict=True)), **sample}
+    return {"sample_t": _host(take_rows(T, rows)), "sample_s": sample_s}
 
 
 def _host(a):
@@ -219,24 +233,31 @@ def _host(a):
 
 
 def combine(parts):
-    """:func:`record_sums` of the union of the sets of records."""
-    out = {key: sum(p[key] for p in parts) for key in SUMS}
+    """:func:`record_sums` and :func:`sample_targets` of the union of the
+    sets of records."""
+    out = {key: sum(p[key] for p in parts) for key in SUMS if key in parts[0]}
     for key in ("sample_t", "sample_s"):
-        out[key] = np.concatenate([p[key] for p in parts])
+        if key in parts[0]:
+            out[key] = np.concatenate([p[key] for p in parts])
     return out
 
 
-def report(source, start, end, curve_of_fit, *, settings, best_epoch=None):
+def report(source, start, end, curve_of_fit, *, settings, best_epoch=None, last=None):
     """Warn (``TrainingWarning``) about what went wrong in a finished fit.
 
     ``source`` holds the training records (``_source``), ``start`` and
     ``end`` are the ``(coef, intercept)`` the fit started from and ended
     with, ``curve_of_fit`` this fit's losses (one per epoch). ``best_epoch``
-    is set when early stopping restored earlier weights. One pass over the
-    records at ``end`` (``source.summary``); more only for what a warning
+    is set when early stopping restored earlier weights. ``last``, the pass
+    of the fit's last epoch (``_kernels.Forward``), replaces ``end``: the
+    diagnostics then describe the weights that epoch started from, as the
+    loss curve does, from its ``h`` where the engine kept it. Otherwise one
+    pass over the records (``source.summary``); more only for what a warning
     then needs.
     """
-    summary = source.summary(*end, settings.loss)
+    if last is not None:
+        end = (last.coef, last.intercept)
+    summary = source.summary(*end, settings.loss, last)
     if not summary["S"] > 0:
         return
     curve = np.asarray(curve_of_fit, dtype=np.float64)
@@ -275,7 +296,7 @@ def _saturated(summary, loss, source, start):
         return None
     j = int(np.flatnonzero(saturated)[0])
     if still[j]:
-        state = f" and {after[j]:.0%} at its end"
+        state = f" and {after[j]:.0%} in its last epoch"
         why = "their error term vanishes and the weights barely move"
     else:
         state = (

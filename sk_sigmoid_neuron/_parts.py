@@ -179,7 +179,12 @@ def _part_validation_loss(part, coef, b, loss):
 
 def _part_summary(part, coef, intercept, loss, rows):
     X, T, s = part["X"], part["T"], part["s_train"]
-    return _diagnostics.record_sums(X, T, s, coef, intercept, loss, rows)
+    sums = _diagnostics.record_sums(X, T, s, coef, intercept, loss)
+    return {**sums, **_part_sample(part, rows)}
+
+
+def _part_sample(part, rows):
+    return _diagnostics.sample_targets(part["T"], part["s_train"], rows)
 
 
 def _part_sandwich(part, coef, intercept, loss, fit_intercept):

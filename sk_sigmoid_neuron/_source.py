@@ -49,6 +49,7 @@ from ._parts import (
     _part_held_out,
     _part_predict_held_out,
     _part_restore,
+    _part_sample,
     _part_sandwich,
     _part_split,
     _part_split_sums,
@@ -193,16 +194,22 @@ class Source:
         total = sum(self.map(_part_validation_loss, coef=coef, b=intercept, loss=loss))
         return float((total / self.weight_validation).mean())
 
-    def summary(self, coef, intercept, loss):
+    def summary(self, coef, intercept, loss, forward=None):
         """What the diagnostics read of the training records at the weights
-        ``(coef, intercept)``: the parts' ``_diagnostics.record_sums``,
-        combined."""
+        ``(coef, intercept)``: the parts' ``_diagnostics.record_sums`` and
+        ``sample_targets``, combined; from the records' ``h`` of a trainer's
+        pass at these weights (``forward``, a ``_kernels.Forward``) where it
+        kept them."""
         rows = self._by_part(_diagnostics.sample_rows(self.n_samples))
-        parts = self.map(
-            _part_summary, coef=coef, intercept=intercept, loss=loss, rows=rows,
-            per_part=("rows",),
-        )  # fmt: skip
-        return _diagnostics.combine(parts)
+        kw = dict(rows=rows, per_part=("rows",))
+        if forward is None or forward.H is None:
+            parts = self.map(
+                _part_summary, coef=coef, intercept=intercept, loss=loss, **kw
+            )
+            return _diagnostics.combine(parts)
+        f = forward
+        sums = _diagnostics.record_sums(None, f.T, f.s, coef, intercept, loss, f.H)
+        return {**sums, **_diagnostics.combine(self.map(_part_sample, **kw))}
 
     # -- the CV search's folds ------------------------------------------------
     def gather(self, key):

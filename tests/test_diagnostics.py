@@ -19,7 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning, _kernels
+from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning, _kernels, _source
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +58,16 @@ def minmax(y):
 
 def test_log_loss_on_unscaled_features_says_saturated_and_standardise(diabetes):
     X, Xs, y = diabetes
-    model = SigmoidNeuronRegressor(loss="log_loss", random_state=0)
+    model = SigmoidNeuronRegressor(loss="log_loss", random_state=0, store_path=True)
     (message,) = training_warnings(lambda: model.fit(X, y))
     assert "saturated" in message and "at the start of training" in message
     assert f"X has values up to {np.abs(X).max():.3g}" in message
     assert "StandardScaler" in message
-    # the training loss at the end, and that of predicting the targets' mean
-    # (the log loss of a constant prediction is least at the mean)
+    # the training loss in the last epoch (at the weights it started from),
+    # and that of predicting the targets' mean (the log loss of a constant
+    # prediction is least at the mean)
     t = minmax(y)
-    h = X @ model.coef_ + model.intercept_
+    h = X @ model.coef_path_[-2] + model.intercept_path_[-2]
     end = np.mean(np.logaddexp(0, h) - t * h)
     mean = t.mean()
     constant = -(mean * np.log(mean) + (1 - mean) * np.log(1 - mean))
@@ -80,14 +81,15 @@ def test_log_loss_on_unscaled_features_says_saturated_and_standardise(diabetes):
 @pytest.mark.parametrize("alpha", [10.0, 100.0])
 def test_collapse_caused_by_alpha_names_alpha_and_its_scale(diabetes, alpha):
     _, Xs, y = diabetes
-    model = SigmoidNeuronRegressor(alpha=alpha, random_state=0)
+    model = SigmoidNeuronRegressor(alpha=alpha, random_state=0, store_path=True)
     (message,) = training_warnings(lambda: model.fit(Xs, y))
     assert "collapsed to (nearly) one value" in message
     assert f"alpha={alpha}" in message and "cross-validation" in message
-    # the predictions' spread against the targets', and the squared error's
-    # (Gauss-Newton) curvature along the weights, Σ (ŷ(1 - ŷ))² (x·w)² / n / ||w||²
-    t, w = minmax(y), model.coef_
-    y_hat = expit(Xs @ w + model.intercept_)
+    # in the last epoch (at the weights it started from): the predictions'
+    # spread against the targets', and the squared error's (Gauss-Newton)
+    # curvature along the weights, Σ (ŷ(1 - ŷ))² (x·w)² / n / ||w||²
+    t, w = minmax(y), model.coef_path_[-2]
+    y_hat = expit(Xs @ w + model.intercept_path_[-2])
     assert y_hat.std() < 0.05 * t.std()
     along = np.mean((y_hat * (1 - y_hat)) ** 2 * (Xs @ w) ** 2) / (w @ w)
     assert f"({along:.2g})" in message and f"alpha below {along:.2g}" in message
@@ -367,3 +369,28 @@ def test_a_grid_search_over_learnrates_stays_silent():
         search = GridSearchCV(SigmoidNeuronRegressor(random_state=0), grid, cv=5)
         fit = search.fit
         assert training_warnings(lambda f=fit, a=features, b=target: f(a, b)) == []
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_the_last_epochs_pass_spares_the_diagnostics_one(
+    diabetes, backend, monkeypatch
+):
+    # the diagnostics describe the weights the last epoch started from (as the
+    # loss curve does): from that epoch's h where the engine kept it, else
+    # from a pass of their own at those weights; the same warning either way
+    if backend == "numba":
+        pytest.importorskip("numba")
+    monkeypatch.setattr(_kernels, "BACKEND", backend)
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)  # the unit that keeps h
+    _, Xs, y = diabetes
+    passes = []
+    summary = _source._part_summary
+    monkeypatch.setattr(
+        _source, "_part_summary", lambda *a, **k: passes.append(1) or summary(*a, **k)
+    )
+    model = SigmoidNeuronRegressor(alpha=10.0, random_state=0)
+    kept = training_warnings(lambda: model.fit(Xs, y))
+    assert passes == [] and len(kept) == 1 and "collapsed" in kept[0]
+    monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", 0.0)  # h not kept
+    assert training_warnings(lambda: model.fit(Xs, y)) == kept
+    assert passes == [1]

@@ -196,6 +196,58 @@ def test_every_path_matches_the_per_record_reference(path, setting, take_path):
         assert_array_equal(intercept, b)
 
 
+@pytest.mark.parametrize("path", list(PATHS))
+def test_the_last_epoch_keeps_its_pass(path, take_path):
+    # kept for the diagnostics: the weights the last epoch started from and
+    # each record's h = x · w + b; the same bits as without. The bank's fused
+    # epochs keep no h, nor does the smallest data's unit (a pass at the end
+    # costs it less than keeping h in every epoch of a fit that stops by tol)
+    X, T, s, lr, W, b = problem(d=16, k=2, t_cols=2, weighted=True)
+    fmt, options = take_path(path)
+    Xf = as_format(X, fmt)
+    args = ("squared_error", 0.0, True)
+    plain = run_kernel(Xf, T, s, lr, W, b, 3, *args, **options)
+    W2, b2, *_ = run_kernel(Xf, T, s, lr, W, b, 2, *args, **options)
+    with make_kernel(
+        Xf, T, s, lr, loss="squared_error", epochs=3, **options
+    ) as kernel:  # fmt: skip
+        kernel.set_params(W, b)
+        kernel.keep_forward = True
+        losses = kernel.run(3)
+        coef, intercept = kernel.get_params()
+        last = kernel.forward
+    assert_array_equal(coef, plain[0])
+    assert_array_equal(intercept, plain[1])
+    assert_array_equal(losses, plain[2])
+    assert_array_equal(last.coef, W2)
+    assert_array_equal(last.intercept, b2)
+    if kernel.path in ("bank", "small"):
+        assert last.H is None
+        return
+    kept = s > 0  # a kernel may leave out the records of weight 0
+    rows = kept if last.H.shape[0] < len(X) else np.ones(len(X), bool)
+    h = X @ W2.T + b2
+    assert_allclose(np.asarray(last.H)[kept[rows]], h[kept], rtol=1e-12, atol=1e-12)
+    assert_array_equal(np.asarray(last.T), T[rows])
+
+
+def test_another_namespace_keeps_the_last_pass():
+    xp = pytest.importorskip("array_api_strict")
+    from sk_sigmoid_neuron._namespace import to_numpy
+
+    X, T, s, lr, W, b = problem(d=16, k=2, t_cols=2, weighted=True)
+    data = (xp.asarray(X), xp.asarray(T), xp.asarray(s))
+    with make_kernel(*data, lr, epochs=2) as kernel:
+        kernel.set_params(W, b)
+        kernel.keep_forward = True
+        kernel.run(2)
+        last = kernel.forward
+    assert kernel.backend == "array_api_strict"
+    h = X @ last.coef.T + last.intercept
+    kept = s > 0
+    assert_allclose(to_numpy(last.H)[kept], h[kept], rtol=1e-12, atol=1e-12)
+
+
 def test_a_long_descent_matches_the_reference_on_every_path(take_path):
     # 60 epochs at a large learning rate: errors would compound if any path
     # computed a different rule
@@ -427,7 +479,7 @@ def test_numba_small_path_calls_of_bounded_work_give_the_same_bits(loss, monkeyp
     original = _numba.run_epochs
 
     def counted(*a):
-        calls.append(a[-1].shape[0])
+        calls.append(a[6].shape[0])  # the losses of the call
         return original(*a)
 
     monkeypatch.setattr(_numba, "run_epochs", counted)
@@ -733,8 +785,9 @@ def test_compiled_float32_work_is_typed_float32():
     XT = np.ascontiguousarray(X.T)
     bufs = tuple(np.empty(n, f4) for _ in range(4))
     for loss in (nb.SQUARED_ERROR, nb.LOG_LOSS):
-        rows(X, data, W, b, loss, 0, n, *sums, bufs)
-        cols(XT, data, W, b, loss, 0, n, *sums, bufs)
+        for Hk in (np.empty((0, k), f4), np.empty((n, k), f4)):  # h kept or not
+            rows(X, data, W, b, loss, 0, n, *sums, bufs, Hk)
+            cols(XT, data, W, b, loss, 0, n, *sums, bufs, Hk)
         for weighted in (False, True):
             errors(X[:, 0].copy(), T[:, 0].copy(), s, weighted, loss, *bufs[:2], data)
     dot(X[0], W[0], f4(0))

@@ -156,6 +156,7 @@ class ArrayKernel(Kernel):
 
     path = "array"
     serial_blas = True
+    keeps_h = True
 
     def __init__(
         self, X, T, sample_weight, learnrate, *, tcol=None, n_threads=None,
@@ -199,9 +200,11 @@ class ArrayKernel(Kernel):
         return T if self._tcol is None else self.xp.take(T, self._tcol, axis=1)
 
     def _terms(self, H, r0, r1, bufs):
-        """:func:`terms` of rows ``r0:r1`` from their ``H``; numpy's in the
-        buffers ``bufs`` (:func:`terms_into`, the same bits)."""
+        """:func:`terms` of rows ``r0:r1`` from their ``H = X Wᵀ``; numpy's
+        in the buffers ``bufs`` (:func:`terms_into`, the same bits)."""
         b = self._coef[:, -1]
+        if self._keep is not None:
+            np.add(H, b, out=self._keep[r0:r1])
         s = None if self.s is None else self.s[r0:r1]
         zero = None if self._zero is None else self._zero[r0:r1]
         T = self._targets(r0, r1)
@@ -261,7 +264,10 @@ class ArrayKernel(Kernel):
             xp, X = self.xp, self.X
             W, b = self._coef[:, :-1], self._coef[:, -1]
             T = self._targets(0, self.n_samples)
-            D, L = terms(xp, X @ W.T, T, self.s, self._zero, b, self.loss)
+            H = X @ W.T
+            if self._keep is not None:
+                self._keep = H + b
+            D, L = terms(xp, H, T, self.s, self._zero, b, self.loss)
             return D.T @ X, xp.sum(D, axis=0), xp.sum(L, axis=0)
         self._on_threads(self._leaf_range, self._ranges)
         return self._P.sum(axis=0), self._Pb.sum(axis=0), self._Pl.sum(axis=0)

@@ -5,6 +5,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -19,6 +20,31 @@ PARALLEL_ELEMENTS = 1 << 21
 # Products smaller than this run on one BLAS thread anyway (OpenBLAS splits a
 # matrix-vector product only beyond about this size).
 SERIAL_BLAS_ELEMENTS = 1 << 13
+# An engine keeps the last epoch's h (n x k) only if it holds at most this
+# share of X's elements: the diagnostics then need no pass of their own.
+FORWARD_SHARE = 1 / 8
+
+
+class Forward(NamedTuple):
+    """The pass of a run's last epoch: the weights it started from
+    (``coef_aug``, the intercept last, in the engine's namespace), and ``H``,
+    the records' ``h = x · w + b`` (n, k; anything for records of weight 0)
+    with their targets ``T`` and weights ``s`` (the engine's, possibly
+    without the records of weight 0), or ``H`` None where the engine did not
+    keep it."""
+
+    coef_aug: object
+    H: object = None
+    T: object = None
+    s: object = None
+
+    @property
+    def coef(self):
+        return np.asarray(to_numpy(self.coef_aug))[:, :-1]
+
+    @property
+    def intercept(self):
+        return np.asarray(to_numpy(self.coef_aug))[:, -1]
 
 
 class Kernel:
@@ -67,6 +93,12 @@ class Kernel:
     # run under one BLAS thread: the engine's threads split the rows, and a BLAS
     # splitting a product over threads could change its sums
     serial_blas = False
+    # set by the descent for a fit that reports: :attr:`forward` after a run
+    keep_forward = False
+    forward = None
+    # an engine that writes its h into ``_keep`` when that is not None
+    keeps_h = False
+    _keep = None
 
     def __init__(
         self,
@@ -185,7 +217,31 @@ class Kernel:
         limit = one_blas_thread() if self.serial_blas else nullcontext()
         # exp(-h) overflows to inf for saturated records (ŷ = 0, as intended)
         with limit, np.errstate(all="ignore"):
-            return self._run(n_epochs)
+            if not self.keep_forward:
+                return self._run(n_epochs)
+            if n_epochs == 1:
+                return self._last_epoch()
+            first = self._run(n_epochs - 1)  # epochs in pieces: the same bits
+            return np.concatenate([first, self._last_epoch()])
+
+    def _last_epoch(self):
+        """One epoch that keeps its pass (:attr:`forward`)."""
+        # numpy weights change in place; other namespaces' are new arrays
+        coef = self._coef.copy() if self._numpy else self._coef
+        if not (self.keeps_h and self.n_neurons <= FORWARD_SHARE * self.n_features):
+            losses = self._run(1)
+            self.forward = Forward(coef)
+            return losses
+        # numpy engines write into the buffer, others replace it
+        if self._numpy and getattr(self, "_h", None) is None:
+            self._h = np.empty((self.n_samples, self.n_neurons), self.dtype)
+        self._keep = self._h if self._numpy else True
+        try:
+            losses = self._run(1)
+            self.forward = Forward(coef, self._keep, self.T, self.s)
+        finally:
+            self._keep = None
+        return losses
 
     def _run(self, n_epochs):
         """Epoch by epoch: the engine's sums, then the step. The losses stay

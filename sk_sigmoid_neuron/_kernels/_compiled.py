@@ -48,6 +48,12 @@ class _Compiled(Kernel):
         self._leaf_data = _numba.make_data(self.T, self._tcol, s, dtype)
         self._sums = None  # the leaves' sums, once needed
 
+    def _h_out(self):
+        """Where the compiled passes write h: the kept pass, or nothing."""
+        if self._keep is not None:
+            return self._keep
+        return np.empty((0, self.n_neurons), self.dtype)
+
     def _per_neuron_sums(self, X2, colmajor, ranges):
         """An epoch's sums by the per-neuron leaf passes (``_numba.leaf_sums``)
         on ``ranges`` of leaves (one per thread), added in leaf order."""
@@ -62,7 +68,7 @@ class _Compiled(Kernel):
             )
         shares = [
             (X2, colmajor, self._leaf_data, self._coef, self._loss_code, a, b,
-             LEAF_ROWS, self._sums)
+             LEAF_ROWS, self._sums, self._h_out())
             for a, b in ranges
         ]  # fmt: skip
         self._on_threads(nb.leaf_sums, shares)
@@ -81,6 +87,7 @@ class CompiledKernel(_Compiled):
     """
 
     path = "numba"
+    keeps_h = True
 
     def __init__(
         self, X, T, sample_weight, learnrate, *, n_threads=None, small=False,
@@ -127,7 +134,8 @@ class CompiledKernel(_Compiled):
         chunk = max(1, NUMBA_CALL_ELEMENTS // work)
         for start in range(0, n_epochs, chunk):
             nb.run_epochs(self._x, data, self._coef, self._update, self._loss_code,
-                          LEAF_ROWS, losses[start : start + chunk])  # fmt: skip
+                          LEAF_ROWS, losses[start : start + chunk],
+                          self._h_out())  # fmt: skip
         return losses
 
     def _epoch_sums(self):

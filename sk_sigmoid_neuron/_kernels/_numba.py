@@ -246,11 +246,11 @@ def _sum(x, zero):
 
 # -- leaves ---------------------------------------------------------------------------
 @njit(**_JIT)
-def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl, bufs):
+def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl, bufs, Hk):
     """Sums of the leaf ``r0:r1`` with X by rows (C order): ``G = Σ sδx``
-    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added; ``bufs`` as
-    for :func:`_leaf_cols`. The leaf's rows are read from memory once: the
-    pass of ``δ x`` finds them in cache."""
+    (k, d), ``gb = Σ sδ``, ``gl = Σ sℓ`` (k,), set, not added; ``bufs`` and
+    ``Hk`` as for :func:`_leaf_cols`. The leaf's rows are read from memory
+    once: the pass of ``δ x`` finds them in cache."""
     zero, weighted = data.zero, data.weighted
     m = r1 - r0
     h, dlt, ell, t = bufs[0][:m], bufs[1][:m], bufs[2][:m], bufs[3][:m]
@@ -265,6 +265,8 @@ def _leaf_rows(X, data, W, b, loss, r0, r1, G, gb, gl, bufs):
             h[r] = _dot(X[r0 + r], w, zero) + bq
             t[r] = data.T[r0 + r, tq]
         _errors(h, t, s, weighted, loss, dlt, ell, data)
+        if Hk.shape[0]:
+            Hk[r0:r1, q] = h
         for r in range(m):
             e = dlt[r]
             if e != zero:  # a record of weight 0 adds nothing
@@ -287,10 +289,10 @@ def _buffers(m, dtype):
 
 
 @njit(**_JIT)
-def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, bufs):
+def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, bufs, Hk):
     """As :func:`_leaf_rows` with X by columns, given as ``XT = X.T`` (C
     order); ``bufs`` holds four scratch vectors of length ``r1 - r0`` or
-    more."""
+    more; ``Hk`` (n, k) receives the records' ``h`` unless it is empty."""
     zero = data.zero
     m = r1 - r0
     h, dlt, ell, t = bufs[0][:m], bufs[1][:m], bufs[2][:m], bufs[3][:m]
@@ -305,6 +307,8 @@ def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, bufs):
         # contiguous and unaliased runs, so that _errors vectorises
         t[:] = data.T[r0:r1, data.tcol[q]]
         _errors(h, t, s, data.weighted, loss, dlt, ell, data)
+        if Hk.shape[0]:
+            Hk[r0:r1, q] = h
         gb[q] = _sum(dlt, zero)
         gl[q] = _sum(ell, zero)
         for j in range(XT.shape[0]):
@@ -312,11 +316,12 @@ def _leaf_cols(XT, data, W, b, loss, r0, r1, G, gb, gl, bufs):
 
 
 @njit(**_JIT)
-def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums):
+def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums, Hk):
     """Sums of leaves ``leaf0:leaf1`` into ``sums = (P, Pb, Pl)`` at ``[leaf]``.
 
-    ``X2`` is X (``colmajor`` False) or X.T (True), C-ordered. One thread's
-    share of an epoch (large data); the GIL is released.
+    ``X2`` is X (``colmajor`` False) or X.T (True), C-ordered; ``Hk`` as for
+    :func:`_leaf_cols`. One thread's share of an epoch (large data); the GIL
+    is released.
     """
     P, Pb, Pl = sums
     d = coef_aug.shape[1] - 1
@@ -329,9 +334,9 @@ def leaf_sums(X2, colmajor, data, coef_aug, loss, leaf0, leaf1, leaf_rows, sums)
         r1 = min(r0 + leaf_rows, n)
         G, gb, gl = P[leaf], Pb[leaf], Pl[leaf]
         if colmajor:
-            _leaf_cols(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs)
+            _leaf_cols(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs, Hk)
         else:
-            _leaf_rows(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs)
+            _leaf_rows(X2, data, W, b, loss, r0, r1, G, gb, gl, bufs, Hk)
 
 
 @njit(**_JIT)
@@ -390,13 +395,13 @@ def _finish_epoch(losses, G, gb, gl, coef_aug, update, j0, j1):
 
 
 @njit(**_JIT)
-def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
+def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses, Hk):
     """``losses.shape[0]`` epochs in one call, on one thread (small data).
 
     ``XT`` is X.T, C-ordered: the caller's copy, so the order of the user's X
     never matters. Updates ``coef_aug`` (k, d + 1) in place and fills
-    ``losses`` (n_epochs, k). Epochs in several calls give the same bits as
-    in one.
+    ``losses`` (n_epochs, k); ``Hk`` as for :func:`_leaf_cols` (written by
+    every epoch). Epochs in several calls give the same bits as in one.
     """
     d, n = XT.shape
     k = coef_aug.shape[0]
@@ -421,7 +426,7 @@ def run_epochs(XT, data, coef_aug, update, loss, leaf_rows, losses):
         for leaf in range(n_leaves):
             r0 = leaf * leaf_rows
             r1 = min(r0 + leaf_rows, n)
-            _leaf_cols(XT, data, W, b, loss, r0, r1, Gl, gbl, gll, bufs)
+            _leaf_cols(XT, data, W, b, loss, r0, r1, Gl, gbl, gll, bufs, Hk)
             G += Gl
             gb += gbl
             gl += gll

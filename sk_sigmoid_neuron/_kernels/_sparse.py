@@ -19,6 +19,7 @@ class SparseKernel(Kernel):
     """
 
     path = "sparse"
+    keeps_h = True
 
     def __init__(
         self, X, T, sample_weight, learnrate, *, tcol=None, compiled=False, **common
@@ -54,6 +55,8 @@ class SparseKernel(Kernel):
         W, b = self._coef[:, :-1], self._coef[:, -1]
         one = self.n_neurons == 1  # scipy's vector products beat its multivector ones
         H = np.asarray(self.X @ W[0] if one else self.X @ W.T, dtype=self.dtype)
+        if self._keep is not None:
+            np.add(H.reshape(self.n_samples, -1), b, out=self._keep)
         if self._nb is not None:  # one neuron, compiled
             D = self._d
             gb, lsum = self._nb.sparse_errors(
