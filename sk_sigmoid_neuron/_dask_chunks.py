@@ -9,6 +9,8 @@ streamed chunk is computed inside the task that uses it (:class:`_Inline`).
 
 import math
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 
 import numpy as np
 
@@ -160,8 +162,28 @@ class _Chunks:
                 groups.append((holder, part.tolist()))
         return sorted(groups, key=lambda group: group[1][0])
 
+    def _in_process(self, func, kwargs, per_chunk):
+        """``func`` on each part held in this process (the local
+        schedulers), on as many threads as dask's threaded scheduler would
+        use (one with the synchronous one): a graph per pass costs more than
+        a pass over small parts."""
+        calls = [
+            (func, _part_args(kwargs, per_chunk, i), part)
+            for i, part in enumerate(self.parts)
+        ]
+        n_threads = min(_local_threads(), len(calls))
+        if n_threads <= 1:
+            return [_run_one(*call) for call in calls]
+        # each call in a copy of this context: numpy's error state is in it
+        contexts = [copy_context() for _ in calls]
+        with ThreadPoolExecutor(n_threads) as pool:
+            return list(
+                pool.map(lambda c, call: c.run(_run_one, *call), contexts, calls)
+            )
+
     def _tasks(self, func, kwargs, per_chunk):
-        """A task per chunk: ``func`` on the chunk's part."""
+        """A task per chunk: ``func`` on the chunk's part (held on a
+        cluster, or streamed)."""
         import dask
 
         if self.parts is not None:
@@ -199,6 +221,8 @@ class _Chunks:
         if self.parts is None:
             self.steps = [*self.steps, (func, kwargs, per_chunk)]
             self._state = None
+        elif self.client is None:
+            self.parts = self._in_process(func, kwargs, per_chunk)
         else:
             self.parts = self._run(self._tasks(func, kwargs, per_chunk), keep=True)
 
@@ -206,8 +230,10 @@ class _Chunks:
         """``[func(part, **kwargs) for part in parts]``, one task per chunk
         (per group of held chunks on a cluster, :meth:`_grouped`); the
         arguments named in ``per_chunk`` have one value per chunk."""
-        if self.parts is None or self.client is None:
+        if self.parts is None:
             return self._run(self._tasks(func, kwargs, per_chunk))
+        if self.client is None:
+            return self._in_process(func, kwargs, per_chunk)
         futures = [
             self.client.submit(
                 _run_group,
@@ -234,6 +260,18 @@ def _reads_x(func, kwargs):
     if func is _part_held_out:
         return kwargs["with_X"]
     return func not in _WITHOUT_X
+
+
+def _local_threads():
+    """The threads of dask's local scheduler in use (1: synchronous)."""
+    import dask
+    from dask.base import get_scheduler
+    from dask.local import get_sync
+    from dask.system import CPU_COUNT
+
+    if get_scheduler() is get_sync:
+        return 1
+    return dask.config.get("num_workers", None) or CPU_COUNT
 
 
 def _active_client():

@@ -248,6 +248,28 @@ def test_predict_is_lazy_and_equals_predict_in_memory(client):
     assert_allclose(pred.compute(), one.predict(X), rtol=1e-12)
 
 
+@pytest.mark.parametrize("scheduler", ["threads", "sync"])
+def test_held_chunks_run_no_graph_per_epoch(scheduler):
+    # with a local scheduler the held parts are in this process: each pass
+    # maps them directly (on the scheduler's threads), so the graphs a fit
+    # runs do not grow with its epochs, and the model is the one in memory
+    from dask.callbacks import Callback
+
+    X, y = make_data()
+    graphs, models = {}, {}
+    for epochs in (2, 20):
+        started = []
+        with Callback(start=lambda dsk, started=started: started.append(1)):
+            with dask.config.set(scheduler=scheduler):
+                models[epochs] = SigmoidNeuronRegressor(
+                    learnrate=0.5, epochs=epochs, random_state=0
+                ).fit(chunked(X), chunked(y))
+        graphs[epochs] = len(started)
+    assert 0 < graphs[2] == graphs[20]
+    want = SigmoidNeuronRegressor(learnrate=0.5, epochs=20, random_state=0)
+    assert_same_fit(models[20], want.fit(X, y))
+
+
 def test_partial_fit_on_dask_equals_partial_fit_in_memory(scheduler):
     X, y = make_data()
     batches = [slice(0, 150), slice(150, 300), slice(300, 400)]
