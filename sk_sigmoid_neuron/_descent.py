@@ -191,13 +191,11 @@ def descend(
             run.path, run.tasks, run.checkpoints = path, epochs, checkpoints
             coef, intercept = run()
             val_curve, best_epoch = run.val_curve, run.best_epoch
+    # weights that early stopping restored have no pass of their own
+    restored = best_epoch not in (None, len(curve) - done)
+    last = None if optimum or restored else trainer.forward
+    trainer = run = None  # the engine's buffers go before the diagnostics
     if report:
-        # weights that early stopping restored have no pass of their own
-        last = (
-            None
-            if optimum or best_epoch not in (None, len(curve) - done)
-            else trainer.forward
-        )
         _diagnostics.report(
             source,
             begin,

@@ -44,9 +44,11 @@ from ._stepsize import max_abs, sum_blocks
 SAMPLE_ROWS = 1000
 # Records x neurons per block of the pass of record_sums: its float64
 # temporaries, a dozen of them, stay a small fraction of a large X. From a
-# kept h (no product) in larger blocks, for fewer calls.
+# kept h (no product) in larger blocks, for fewer calls: up to a share of
+# h's values, so that the temporaries stay below h's size.
 BLOCK_ELEMENTS = 1 << 13
 KEPT_BLOCK_ELEMENTS = 1 << 16
+KEPT_BLOCK_SHARE = 1 / 32
 # ŷ (1 - ŷ) below this is saturated (|h| above about 6.9): the squared error's
 # error term is at most 1e-3 of its size at h = 0 and the record hardly moves
 # the weights.
@@ -200,22 +202,26 @@ def record_sums(X, T, s, coef, intercept, loss, h=None):
             y_hat = sigmoid(np, H)
             slope = y_hat * (1 - y_hat)
             along = slope * XW
-            terms = (
-                slope < SATURATED,
-                y_hat,
-                y_hat * y_hat,
-                Tb,
-                Tb * Tb,
-                value(Tb, y_hat, H),
-                # Σ s ℓ''(x·w)²: the loss's curvature along w, times ||w||²
-                along * (along if power == 2 else XW),
-                _separated_records(Tb, H),
-            )
-            if v is None:
-                return [np.float64(r1 - r0)] + [t.sum(axis=0) for t in terms]
-            return [v.sum()] + [v @ term for term in terms]
 
-    elements = BLOCK_ELEMENTS if h is None else KEPT_BLOCK_ELEMENTS
+            def terms():  # one at a time: a block holds few temporaries
+                yield slope < SATURATED
+                yield y_hat
+                yield y_hat * y_hat
+                yield Tb
+                yield Tb * Tb
+                yield value(Tb, y_hat, H)
+                # Σ s ℓ''(x·w)²: the loss's curvature along w, times ||w||²
+                yield along * (along if power == 2 else XW)
+                yield _separated_records(Tb, H)
+
+            if v is None:
+                return [np.float64(r1 - r0)] + [t.sum(axis=0) for t in terms()]
+            return [v.sum()] + [v @ term for term in terms()]
+
+    elements = BLOCK_ELEMENTS
+    if h is not None:
+        share = int(KEPT_BLOCK_SHARE * h.shape[0] * h.shape[1])
+        elements = min(KEPT_BLOCK_ELEMENTS, max(BLOCK_ELEMENTS, share))
     block_rows = max(1, elements // coef.shape[0])
     sums = (
         sum_blocks(X, block_rows, 1, block, threads=False)

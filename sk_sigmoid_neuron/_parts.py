@@ -89,7 +89,8 @@ def _part_split(part, positions):
         return {**part, "s_train": s, "val": None}
     xp, device, is_numpy = xp_of(X)
     s_host = None if s is None else _host(s)
-    rows = positions.astype(np.int64) if s is None else _rows_of(positions, s_host)
+    # int32 where the positions are (take_rows gathers by any integers)
+    rows = positions if s is None else _rows_of(positions, s_host)
     if s is None:
         s_train, s_val = np.ones(X.shape[0], _np_dtype(X)), None
     else:
@@ -270,7 +271,7 @@ def _like_x(a, X):
 def _rows_of(positions, s):
     """The rows of the records at ``positions`` (sorted) among those with
     positive weight, one block of rows at a time."""
-    rows = np.empty(len(positions), dtype=np.int64)
+    rows = np.empty(len(positions), dtype=positions.dtype)
     done = seen = 0
     for r0 in range(0, len(s), BLOCK_ROWS):
         present = np.flatnonzero(s[r0 : r0 + BLOCK_ROWS] > 0)

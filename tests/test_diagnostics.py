@@ -381,7 +381,8 @@ def test_the_last_epochs_pass_spares_the_diagnostics_one(
     if backend == "numba":
         pytest.importorskip("numba")
     monkeypatch.setattr(_kernels, "BACKEND", backend)
-    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)  # the unit that keeps h
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)  # a unit that keeps h
+    monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", 1 / 8)  # of 10 columns
     _, Xs, y = diabetes
     passes = []
     summary = _source._part_summary

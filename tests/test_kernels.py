@@ -197,11 +197,12 @@ def test_every_path_matches_the_per_record_reference(path, setting, take_path):
 
 
 @pytest.mark.parametrize("path", list(PATHS))
-def test_the_last_epoch_keeps_its_pass(path, take_path):
+def test_the_last_epoch_keeps_its_pass(path, take_path, monkeypatch):
     # kept for the diagnostics: the weights the last epoch started from and
     # each record's h = x · w + b; the same bits as without. The bank's fused
     # epochs keep no h, nor does the smallest data's unit (a pass at the end
     # costs it less than keeping h in every epoch of a fit that stops by tol)
+    monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", 1 / 8)  # h of 16 columns
     X, T, s, lr, W, b = problem(d=16, k=2, t_cols=2, weighted=True)
     fmt, options = take_path(path)
     Xf = as_format(X, fmt)
@@ -231,10 +232,11 @@ def test_the_last_epoch_keeps_its_pass(path, take_path):
     assert_array_equal(np.asarray(last.T), T[rows])
 
 
-def test_another_namespace_keeps_the_last_pass():
+def test_another_namespace_keeps_the_last_pass(monkeypatch):
     xp = pytest.importorskip("array_api_strict")
     from sk_sigmoid_neuron._namespace import to_numpy
 
+    monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", 1 / 8)
     X, T, s, lr, W, b = problem(d=16, k=2, t_cols=2, weighted=True)
     data = (xp.asarray(X), xp.asarray(T), xp.asarray(s))
     with make_kernel(*data, lr, epochs=2) as kernel:
@@ -246,6 +248,19 @@ def test_another_namespace_keeps_the_last_pass():
     h = X @ last.coef.T + last.intercept
     kept = s > 0
     assert_allclose(to_numpy(last.H)[kept], h[kept], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("d, kept", [(100, True), (99, False)])
+def test_h_is_kept_only_within_a_hundredth_of_x(d, kept, monkeypatch):
+    # memory: the kept h (one value per record and neuron) beside X
+    monkeypatch.setattr(_kernels, "BACKEND", "numpy")
+    X, T, s, lr, W, b = problem(n=1000, d=d)
+    with make_kernel(X, T, s, lr, epochs=2) as kernel:
+        kernel.set_params(W, b)
+        kernel.keep_forward = True
+        kernel.run(2)
+    assert kernel.path == "array"
+    assert (kernel.forward.H is not None) == kept
 
 
 def test_a_long_descent_matches_the_reference_on_every_path(take_path):

@@ -127,9 +127,13 @@ def predict_unit(X, coef, intercept):
         coef = to_namespace(coef, xp, device, X.dtype)
         intercept = to_namespace(intercept, xp, device, X.dtype)
     with np.errstate(all="ignore"):
-        H = _product(X, coef) + intercept
-        bad = ~xp.isfinite(H)
-        if bool(xp.any(bad)):
+        H = _product(X, coef)
+        if is_numpy:  # in place: predictions of large X hold one array
+            H += intercept
+        else:
+            H = H + intercept
+        if not bool(xp.all(xp.isfinite(H))):
+            bad = ~xp.isfinite(H)
             if sparse.issparse(X):
                 a = np.asarray(abs(X).max(axis=1).todense()).reshape(-1, 1)
             else:
@@ -141,7 +145,12 @@ def predict_unit(X, coef, intercept):
             g = _product(scaled_X, coef / c[:, None])
             b = xp.broadcast_to(intercept, g.shape)
             H = xp.where(bad, xp.where(g == 0, b, a * g * c + intercept), H)
-        return sigmoid(xp, H)
+        if not is_numpy:
+            return sigmoid(xp, H)
+        np.negative(H, out=H)  # sigmoid()'s operations, in place
+        np.exp(H, out=H)
+        H += 1
+        return np.divide(1, H, out=H)
 
 
 class ArrayKernel(Kernel):
@@ -170,9 +179,8 @@ class ArrayKernel(Kernel):
         if not is_numpy:
             self.backend = xp.__name__.rsplit(".", 1)[-1]
         self._tcol = _gather_columns(self.T, k, tcol, xp, device)
-        self._zero = None if s is None else s == 0
-        if self._zero is not None and not bool(xp.any(self._zero)):
-            self._zero = None
+        # records of weight 0 are found block by block (no mask as long as X)
+        self._has_zero = s is not None and not bool(xp.all(s != 0))
         if not is_numpy:
             return
         self._full = n // LEAF_ROWS
@@ -206,58 +214,50 @@ class ArrayKernel(Kernel):
         if self._keep is not None:
             np.add(H, b, out=self._keep[r0:r1])
         s = None if self.s is None else self.s[r0:r1]
-        zero = None if self._zero is None else self._zero[r0:r1]
+        zero = s == 0 if self._has_zero else None
         T = self._targets(r0, r1)
         if bufs is None:
             return terms(self.xp, H, T, s, zero, b, self.loss)
         scratch = (buf[: H.shape[0]] for buf in bufs)
         return terms_into(H, T, s, zero, b, self.loss, *scratch)
 
-    def _leaf_sums(self, l0, l1, bufs=None):
-        """The sums of leaves ``l0:l1`` (the last one may be short), one row
-        per leaf: ``(P (m, k, d), Pb (m, k), Pl (m, k))``."""
-        xp, k = self.xp, self.n_neurons
-        W = self._coef[:, :-1]
+    def _leaf_sums(self, l0, l1, bufs):
+        """The sums of leaves ``l0:l1`` (numpy; the last one may be short)
+        into ``_P``, ``_Pb``, ``_Pl``, one row per leaf: the block's ``H`` in
+        one buffer of ``bufs``, its terms in the others."""
+        k, W = self.n_neurons, self._coef[:, :-1]
         full = min(l1, self._full)
-        out = []
-        if full > l0:
-            X3 = self._leaves[l0:full, ...]
-            r0, r1 = l0 * LEAF_ROWS, full * LEAF_ROWS
-            H = xp.reshape(xp.matmul(X3, W.T), (-1, k))
-            D, L = self._terms(H, r0, r1, bufs)
-            D3 = xp.reshape(D, (full - l0, LEAF_ROWS, k))
-            L3 = xp.reshape(L, (full - l0, LEAF_ROWS, k))
-            out.append(
-                (
-                    xp.matmul(xp.permute_dims(D3, (0, 2, 1)), X3),
-                    xp.matmul(self._ones, D3),
-                    xp.matmul(self._ones, L3),
-                )
-            )
-        if l1 > full:  # the short last leaf
-            r0 = full * LEAF_ROWS
-            Xt = self.X[r0:, ...]
-            D, L = self._terms(Xt @ W.T, r0, self.n_samples, bufs)
-            ones = self._ones[: Xt.shape[0]]
-            out.append(
-                ((D.T @ Xt)[None, ...], xp.matmul(ones, D)[None, ...],
-                 xp.matmul(ones, L)[None, ...])
+        r0, r1 = l0 * LEAF_ROWS, min(l1 * LEAF_ROWS, self.n_samples)
+        rows, m = (full - l0) * LEAF_ROWS, r1 - r0
+        H = bufs[0][:m]
+        X3 = self._leaves[l0:full]
+        if rows:
+            np.matmul(X3, W.T, out=H[:rows].reshape(full - l0, LEAF_ROWS, k))
+        if rows < m:  # the short last leaf
+            np.matmul(self.X[r0 + rows : r1], W.T, out=H[rows:])
+        D, L = self._terms(H, r0, r1, bufs[1:])
+        if rows:
+            D3 = D[:rows].reshape(full - l0, LEAF_ROWS, k)
+            np.matmul(D3.transpose(0, 2, 1), X3, out=self._P[l0:full])
+            np.matmul(self._ones, D3, out=self._Pb[l0:full])
+            np.matmul(
+                self._ones, L[:rows].reshape(full - l0, LEAF_ROWS, k),
+                out=self._Pl[l0:full],
             )  # fmt: skip
-        if len(out) == 1:
-            return out[0]
-        return tuple(xp.concat([a, z], axis=0) for a, z in zip(*out, strict=True))
+        if rows < m:
+            ones = self._ones[: m - rows]
+            np.matmul(D[rows:].T, self.X[r0 + rows : r1], out=self._P[full])
+            np.matmul(ones, D[rows:], out=self._Pb[full])
+            np.matmul(ones, L[rows:], out=self._Pl[full])
 
     def _leaf_range(self, leaf0, leaf1):
-        """One thread's leaves into the buffers, a cache block at a time."""
+        """One thread's leaves, a cache block at a time."""
         # numpy's error state is per thread, so each worker sets its own
         shape = (self.block_rows, self.n_neurons)
-        bufs = [np.empty(shape, self.dtype) for _ in range(3)]
+        bufs = [np.empty(shape, self.dtype) for _ in range(4)]
         with np.errstate(all="ignore"):
             for l0 in range(leaf0, leaf1, self._per_block):
-                l1 = min(l0 + self._per_block, leaf1)
-                self._P[l0:l1], self._Pb[l0:l1], self._Pl[l0:l1] = self._leaf_sums(
-                    l0, l1, bufs
-                )
+                self._leaf_sums(l0, min(l0 + self._per_block, leaf1), bufs)
 
     def _epoch_sums(self):
         if not self._numpy:  # all rows at once, by the library's own products
@@ -267,7 +267,8 @@ class ArrayKernel(Kernel):
             H = X @ W.T
             if self._keep is not None:
                 self._keep = H + b
-            D, L = terms(xp, H, T, self.s, self._zero, b, self.loss)
+            zero = self.s == 0 if self._has_zero else None
+            D, L = terms(xp, H, T, self.s, zero, b, self.loss)
             return D.T @ X, xp.sum(D, axis=0), xp.sum(L, axis=0)
         self._on_threads(self._leaf_range, self._ranges)
         return self._P.sum(axis=0), self._Pb.sum(axis=0), self._Pl.sum(axis=0)

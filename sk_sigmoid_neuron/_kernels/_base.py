@@ -20,9 +20,10 @@ PARALLEL_ELEMENTS = 1 << 21
 # Products smaller than this run on one BLAS thread anyway (OpenBLAS splits a
 # matrix-vector product only beyond about this size).
 SERIAL_BLAS_ELEMENTS = 1 << 13
-# An engine keeps the last epoch's h (n x k) only if it holds at most this
-# share of X's elements: the diagnostics then need no pass of their own.
-FORWARD_SHARE = 1 / 8
+# An engine keeps the last epoch's h (n x k), so that the diagnostics need no
+# pass of their own, only if it holds at most this share of X's values (a
+# fit's memory beyond X stays within a few per cent of X).
+FORWARD_SHARE = 1 / 100
 
 
 class Forward(NamedTuple):
