@@ -53,8 +53,9 @@ class _Chunks:
     """One part per chunk of rows, a dict, held where it lives or made again
     from the chunk's source at every pass.
 
-    :meth:`map` runs a function on every part, one task per chunk, and
-    returns the results in chunk order; :meth:`transform` replaces every part
+    :meth:`map` runs a function on every part (one task per chunk on a
+    cluster or streamed, a call per held part in this process otherwise)
+    and returns the results in chunk order; :meth:`transform` replaces every part
     by a function of it: held parts are replaced where they live, streamed
     ones record the function, which every later pass applies to the chunk.
     """
@@ -174,7 +175,8 @@ class _Chunks:
         n_threads = min(_local_threads(), len(calls))
         if n_threads <= 1:
             return [_run_one(*call) for call in calls]
-        # each call in a copy of this context: numpy's error state is in it
+        # each call in a copy of this context (numpy 2 keeps its error state
+        # there; the part functions set their own as well)
         contexts = [copy_context() for _ in calls]
         with ThreadPoolExecutor(n_threads) as pool:
             return list(
@@ -227,9 +229,11 @@ class _Chunks:
             self.parts = self._run(self._tasks(func, kwargs, per_chunk), keep=True)
 
     def map(self, func, *, per_chunk=(), **kwargs):
-        """``[func(part, **kwargs) for part in parts]``, one task per chunk
-        (per group of held chunks on a cluster, :meth:`_grouped`); the
-        arguments named in ``per_chunk`` have one value per chunk."""
+        """``[func(part, **kwargs) for part in parts]``: one task per
+        streamed chunk, per group of held chunks on a cluster
+        (:meth:`_grouped`), a call per part held in this process
+        (:meth:`_in_process`); the arguments named in ``per_chunk`` have one
+        value per chunk."""
         if self.parts is None:
             return self._run(self._tasks(func, kwargs, per_chunk))
         if self.client is None:

@@ -171,11 +171,14 @@ def record_sums(X, T, s, coef, intercept, loss, h=None):
 
     X is numpy, scipy sparse or of another array-API namespace, ``T`` the
     targets in [0, 1] (n, n_neurons), ``s`` the training weights (None: 1;
-    records of weight 0 take no part). ``h``, the records' ``x · w + b``
-    at these weights (an epoch's pass), replaces the product of X with the
+    records of weight 0 take no part). ``h``, the records' ``x · w + b`` at
+    these weights (an epoch's pass), replaces the product of X with the
     weights (sparse X: one per neuron; dense X by blocks of rows, each
-    product on the BLAS's threads); the rest is float64 on the blocks.
+    product on the BLAS's threads); the sums then leave out ``curvature``,
+    which needs ``x · w`` itself (``h - b`` loses its digits in float32 when
+    the weights are small). The rest is float64 on the blocks.
     """
+    keys = SUMS if h is None else tuple(key for key in SUMS if key != "curvature")
     if h is not None:
         X = h
     elif sparse.issparse(X):  # scipy's vector products are its fastest
@@ -187,21 +190,24 @@ def record_sums(X, T, s, coef, intercept, loss, h=None):
     power = 2 if loss == "squared_error" else 1  # ℓ'' (Gauss-Newton's) ~ slope^p
 
     def block(r0, r1):
-        if h is not None:
-            XW = _host(h[r0:r1, ...]) - intercept
-        elif sparse.issparse(X):
-            XW = whole[r0:r1]
-        else:
-            XW = _host(X[r0:r1, ...] @ coef.T)
         v = None if s is None else _host(s[r0:r1])
         Tb = _host(T[r0:r1, ...])
+        XW = None
         with np.errstate(all="ignore"):
-            if v is not None:  # a record of weight 0 may overflow: h = 0
-                XW = np.where((v > 0)[:, None], XW, 0.0)
-            H = XW + intercept
+            if h is None:
+                if sparse.issparse(X):
+                    XW = whole[r0:r1]
+                else:
+                    XW = _host(X[r0:r1, ...] @ coef.T)
+                if v is not None:  # a record of weight 0 may overflow: x · w = 0
+                    XW = np.where((v > 0)[:, None], XW, 0.0)
+                H = XW + intercept
+            else:
+                H = _host(h[r0:r1, ...])
+                if v is not None:
+                    H = np.where((v > 0)[:, None], H, 0.0)
             y_hat = sigmoid(np, H)
             slope = y_hat * (1 - y_hat)
-            along = slope * XW
 
             def terms():  # one at a time: a block holds few temporaries
                 yield slope < SATURATED
@@ -210,8 +216,10 @@ def record_sums(X, T, s, coef, intercept, loss, h=None):
                 yield Tb
                 yield Tb * Tb
                 yield value(Tb, y_hat, H)
-                # Σ s ℓ''(x·w)²: the loss's curvature along w, times ||w||²
-                yield along * (along if power == 2 else XW)
+                if XW is not None:
+                    # Σ s ℓ''(x·w)²: the loss's curvature along w, times ||w||²
+                    along = slope * XW
+                    yield along * (along if power == 2 else XW)
                 yield _separated_records(Tb, H)
 
             if v is None:
@@ -223,11 +231,10 @@ def record_sums(X, T, s, coef, intercept, loss, h=None):
         share = int(KEPT_BLOCK_SHARE * h.shape[0] * h.shape[1])
         elements = min(KEPT_BLOCK_ELEMENTS, max(BLOCK_ELEMENTS, share))
     block_rows = max(1, elements // coef.shape[0])
-    sums = (
-        sum_blocks(X, block_rows, 1, block, threads=False)
-        or [0.0] + [np.zeros(coef.shape[0])] * 8
-    )
-    return dict(zip(SUMS, sums, strict=True))
+    sums = sum_blocks(X, block_rows, 1, block, threads=False) or [0.0] + [
+        np.zeros(coef.shape[0])
+    ] * (len(keys) - 1)
+    return dict(zip(keys, sums, strict=True))
 
 
 def sample_targets(T, s, rows):
@@ -278,9 +285,10 @@ def report(source, start, end, curve_of_fit, *, settings, best_epoch=None, last=
     messages = [m for m in messages if m]
     # weights run off (separation) or pulled to 0 (collapse): said when
     # nothing above explains them
-    for check in (_separated, _collapsed):
-        if not messages:
-            messages = [m for m in [check(summary, end, settings)] if m]
+    if not messages:
+        messages = [m for m in [_separated(summary, settings)] if m]
+    if not messages:
+        messages = [m for m in [_collapsed(summary, end, settings, source)] if m]
     for message in messages:
         warn(message, TrainingWarning)
 
@@ -355,7 +363,7 @@ def _loss_rose(curve, settings, best_epoch):
     )
 
 
-def _collapsed(summary, end, settings):
+def _collapsed(summary, end, settings, source):
     """The message of predictions collapsed to (nearly) one value while the
     targets vary; in a search, whose scores judge such a candidate, none."""
     if not plain_fit() and not on_command_line():
@@ -371,9 +379,14 @@ def _collapsed(summary, end, settings):
     w = np.asarray(end[0][j], dtype=np.float64)
     norm = np.einsum("i,i->", w, w)  # no BLAS threads for one vector
     # the penalty's curvature against the loss's along the weights: the
-    # shrinking it causes where it is the larger
-    along = summary["curvature"][j] / S / norm if norm > 0 else 0.0
-    alpha = settings.alpha
+    # shrinking it causes where it is the larger (a summary from h alone asks
+    # a pass for it)
+    alpha, along = settings.alpha, 0.0
+    if alpha and norm > 0:
+        curvature = summary.get("curvature")
+        if curvature is None:
+            curvature = source.summary(*end, settings.loss)["curvature"]
+        along = curvature[j] / S / norm
     if alpha and alpha >= along:
         times = f", {alpha / along:.3g} times" if along > 0 else ", above"
         cause = (
@@ -445,7 +458,7 @@ def _separated_records(T, H):
     return far & (T == (H > 0))  # target 1 on the positive side, 0 on the other
 
 
-def _separated(summary, end, settings):
+def _separated(summary, settings):
     """The message of a fit that runs off to infinity: records with targets 0
     or 1 fitted to them exactly, and no penalty to stop it."""
     share = summary["separated"] / summary["S"]

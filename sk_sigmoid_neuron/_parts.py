@@ -271,7 +271,7 @@ def _like_x(a, X):
 def _rows_of(positions, s):
     """The rows of the records at ``positions`` (sorted) among those with
     positive weight, one block of rows at a time."""
-    rows = np.empty(len(positions), dtype=positions.dtype)
+    rows = np.empty(len(positions), dtype=np.int32 if len(s) < 2**31 else np.int64)
     done = seen = 0
     for r0 in range(0, len(s), BLOCK_ROWS):
         present = np.flatnonzero(s[r0 : r0 + BLOCK_ROWS] > 0)

@@ -116,7 +116,7 @@ class Source:
         """Sorted global ``rows`` as one array of local rows per part."""
         edges = np.searchsorted(rows, self.offsets)
         return [
-            rows[a:b] - offset
+            (rows[a:b] - offset).astype(rows.dtype, copy=False)
             for a, b, offset in zip(
                 edges[:-1], edges[1:], self.offsets[:-1], strict=True
             )

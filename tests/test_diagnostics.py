@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import sklearn
+from numpy.testing import assert_allclose
 from scipy import sparse
 from scipy.special import expit
 from sklearn.datasets import load_diabetes, load_linnerud
@@ -19,7 +20,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.preprocessing import StandardScaler
 
-from sk_sigmoid_neuron import SigmoidNeuronRegressor, TrainingWarning, _kernels, _source
+from sk_sigmoid_neuron import (
+    SigmoidNeuronRegressor,
+    TrainingWarning,
+    _diagnostics,
+    _kernels,
+    _source,
+)
 
 
 @pytest.fixture(scope="module")
@@ -389,9 +396,74 @@ def test_the_last_epochs_pass_spares_the_diagnostics_one(
     monkeypatch.setattr(
         _source, "_part_summary", lambda *a, **k: passes.append(1) or summary(*a, **k)
     )
-    model = SigmoidNeuronRegressor(alpha=10.0, random_state=0)
-    kept = training_warnings(lambda: model.fit(Xs, y))
-    assert passes == [] and len(kept) == 1 and "collapsed" in kept[0]
-    monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", 0.0)  # h not kept
-    assert training_warnings(lambda: model.fit(Xs, y)) == kept
-    assert passes == [1]
+    far = y.copy()
+    far[0] = 1e6  # squashed targets
+    collapse = SigmoidNeuronRegressor(alpha=10.0, random_state=0)
+    got = []
+    for share in (1 / 8, 0.0):  # h kept, then not
+        monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", share)
+        passes.clear()
+        squashed = training_warnings(
+            lambda: SigmoidNeuronRegressor(random_state=0).fit(Xs, far)
+        )
+        assert len(squashed) == 1 and "far from the others" in squashed[0]
+        assert len(passes) == (0 if share else 1)
+        # the collapse by alpha needs the loss's curvature along w, which h
+        # alone does not give (x · w = h - b loses digits in float32): a pass
+        passes.clear()
+        collapsed = training_warnings(lambda: collapse.fit(Xs, y))
+        assert len(collapsed) == 1 and "alpha=10.0" in collapsed[0]
+        assert len(passes) == 1
+        got.append((squashed, collapsed))
+    assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("kind", ["float32", "sparse", "zero weights"])
+def test_sums_from_h_equal_those_from_x(kind):
+    # the kept h of an epoch's pass stands for the product of X with the
+    # weights: the same sums (but the curvature, which needs x · w itself)
+    rng = np.random.default_rng(0)
+    X, T, s = rng.normal(size=(3000, 30)), rng.uniform(size=(3000, 1)), None
+    coef, b = 0.3 * rng.normal(size=(1, 30)), np.array([0.2])
+    if kind == "float32":
+        X, T = X.astype(np.float32), T.astype(np.float32)
+    if kind == "sparse":
+        X = sparse.random(3000, 30, density=0.2, format="csr", random_state=0)
+    if kind == "zero weights":  # their h overflows, and counts for nothing
+        s = rng.uniform(size=3000)
+        s[::5] = 0
+        X[::5] = 1e300
+    with np.errstate(all="ignore"):
+        h = np.asarray(X @ coef.T.astype(X.dtype)) + b.astype(X.dtype)
+    from_x = _diagnostics.record_sums(X, T, s, coef, b, "log_loss")
+    from_h = _diagnostics.record_sums(None, T, s, coef, b, "log_loss", h=h)
+    assert set(from_x) - set(from_h) == {"curvature"}
+    rtol = 1e-6 if kind == "float32" else 1e-12
+    for key, value in from_h.items():
+        assert_allclose(value, from_x[key], rtol=rtol, err_msg=key)
+
+
+def test_weights_restored_by_early_stopping_get_a_pass(diabetes, monkeypatch):
+    # the last epoch's h describes the weights that epoch started from, not
+    # those early stopping restored: the diagnostics make a pass at these
+    monkeypatch.setattr(_kernels, "SMALL_ELEMENTS", 0)  # a unit that keeps h
+    monkeypatch.setattr(_kernels._base, "FORWARD_SHARE", 1 / 8)
+    _, Xs, y = diabetes
+    passes = []
+    summary = _source._part_summary
+    monkeypatch.setattr(
+        _source, "_part_summary", lambda *a, **k: passes.append(1) or summary(*a, **k)
+    )
+    for learnrate, restored in ((20.0, True), (0.5, False)):
+        passes.clear()
+        model = SigmoidNeuronRegressor(
+            learnrate=learnrate, epochs=60, early_stopping=True, n_iter_no_change=3,
+            tol=None, random_state=0,
+        )  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(Xs, y)
+        last = len(model.validation_loss_curve_)
+        best = int(np.argmin(model.validation_loss_curve_)) + 1
+        assert (best < last) == restored
+        assert len(passes) == (1 if restored else 0)

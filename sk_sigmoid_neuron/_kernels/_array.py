@@ -208,18 +208,15 @@ class ArrayKernel(Kernel):
         return T if self._tcol is None else self.xp.take(T, self._tcol, axis=1)
 
     def _terms(self, H, r0, r1, bufs):
-        """:func:`terms` of rows ``r0:r1`` from their ``H = X Wᵀ``; numpy's
-        in the buffers ``bufs`` (:func:`terms_into`, the same bits)."""
+        """:func:`terms_into` (numpy) of rows ``r0:r1`` from their ``H = X
+        Wᵀ``, in the buffers ``bufs``."""
         b = self._coef[:, -1]
         if self._keep is not None:
             np.add(H, b, out=self._keep[r0:r1])
         s = None if self.s is None else self.s[r0:r1]
         zero = s == 0 if self._has_zero else None
-        T = self._targets(r0, r1)
-        if bufs is None:
-            return terms(self.xp, H, T, s, zero, b, self.loss)
         scratch = (buf[: H.shape[0]] for buf in bufs)
-        return terms_into(H, T, s, zero, b, self.loss, *scratch)
+        return terms_into(H, self._targets(r0, r1), s, zero, b, self.loss, *scratch)
 
     def _leaf_sums(self, l0, l1, bufs):
         """The sums of leaves ``l0:l1`` (numpy; the last one may be short)

@@ -30,9 +30,9 @@ class Forward(NamedTuple):
     """The pass of a run's last epoch: the weights it started from
     (``coef_aug``, the intercept last, in the engine's namespace), and ``H``,
     the records' ``h = x · w + b`` (n, k; anything for records of weight 0)
-    with their targets ``T`` and weights ``s`` (the engine's, possibly
-    without the records of weight 0), or ``H`` None where the engine did not
-    keep it."""
+    with their targets ``T`` (the engine's: one column per neuron in the
+    fits that report) and weights ``s`` (possibly without the records of
+    weight 0), or ``H`` None where the engine did not keep it."""
 
     coef_aug: object
     H: object = None
@@ -229,7 +229,11 @@ class Kernel:
         """One epoch that keeps its pass (:attr:`forward`)."""
         # numpy weights change in place; other namespaces' are new arrays
         coef = self._coef.copy() if self._numpy else self._coef
-        if not (self.keeps_h and self.n_neurons <= FORWARD_SHARE * self.n_features):
+        # X's values: its stored ones when sparse
+        kept = self.keeps_h and self.n_samples * self.n_neurons <= FORWARD_SHARE * (
+            getattr(self.X, "nnz", None) or self.n_samples * self.n_features
+        )
+        if not kept:
             losses = self._run(1)
             self.forward = Forward(coef)
             return losses
