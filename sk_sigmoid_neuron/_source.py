@@ -116,7 +116,7 @@ class Source:
         """Sorted global ``rows`` as one array of local rows per part."""
         edges = np.searchsorted(rows, self.offsets)
         return [
-            (rows[a:b] - offset).astype(rows.dtype, copy=False)
+            rows[a:b] - offset
             for a, b, offset in zip(
                 edges[:-1], edges[1:], self.offsets[:-1], strict=True
             )
@@ -151,8 +151,8 @@ class Source:
             )
             starts = np.concatenate([[0], np.cumsum(counts)])
             edges = np.searchsorted(positions, starts)
-            local = [
-                positions[a:b] - start
+            local = [  # in the positions' int32 where they fit
+                (positions[a:b] - start).astype(positions.dtype, copy=False)
                 for a, b, start in zip(edges[:-1], edges[1:], starts[:-1], strict=True)
             ]
             self.transform(_part_split, positions=local, per_part=("positions",))
