@@ -57,6 +57,11 @@ class _Compiled(Kernel):
     def _per_neuron_sums(self, X2, colmajor, ranges):
         """An epoch's sums by the per-neuron leaf passes (``_numba.leaf_sums``)
         on ``ranges`` of leaves (one per thread), added in leaf order."""
+        self._leaf_pass(X2, colmajor, ranges)
+        return self._nb.reduce_sums(self._sums, self._leaf_data.zero)
+
+    def _leaf_pass(self, X2, colmajor, ranges):
+        """The leaves' sums of an epoch into ``_sums``."""
         nb = self._nb
         if self._sums is None:
             n_leaves = -(-self.n_samples // LEAF_ROWS)
@@ -72,7 +77,6 @@ class _Compiled(Kernel):
             for a, b in ranges
         ]  # fmt: skip
         self._on_threads(nb.leaf_sums, shares)
-        return nb.reduce_sums(self._sums, self._leaf_data.zero)
 
 
 class CompiledKernel(_Compiled):
@@ -125,9 +129,13 @@ class CompiledKernel(_Compiled):
         self._start_threads(n_threads, -(-n // LEAF_ROWS), n * d >= PARALLEL_ELEMENTS)
 
     def _run(self, n_epochs):
-        if not self._small:
-            return super()._run(n_epochs)
         nb, losses = self._nb, np.empty((n_epochs, self.n_neurons))
+        if not self._small:  # the leaves on threads, then one compiled call
+            for epoch in range(n_epochs):
+                self._leaf_pass(self._x, self._colmajor, self._ranges)
+                nb.reduce_step(self._sums, self._coef, self._update,
+                               self._leaf_data.zero, losses[epoch])  # fmt: skip
+            return losses
         data = self._leaf_data
         # calls of bounded work: Ctrl-C waits for the one running
         work = self.n_samples * self.n_features * self.n_neurons

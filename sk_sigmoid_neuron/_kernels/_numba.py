@@ -360,6 +360,15 @@ def reduce_sums(sums, zero):
 
 
 @njit(**_JIT)
+def reduce_step(sums, coef_aug, update, zero, losses):
+    """An epoch's end in one call: the leaves' sums added in leaf order
+    (:func:`reduce_sums`), then the loss into ``losses`` (k,) and the step
+    (:func:`_finish_epoch`)."""
+    G, gb, gl = reduce_sums(sums, zero)
+    _finish_epoch(losses, G, gb, gl, coef_aug, update, 0, coef_aug.shape[0])
+
+
+@njit(**_JIT)
 def sparse_errors(H, b, loss, data, D, Q):
     """One neuron's elementwise work on sparse X, between scipy's two
     products: ``D = s δ`` from ``H = X w`` and the intercept ``b`` (``Q``:
